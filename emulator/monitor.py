@@ -1,0 +1,193 @@
+"""Twilio Monitor: /v1/Events and /v1/Alerts with their documented behaviour.
+
+- Newest first. Events' `StartDate`/`EndDate` match whole UTC days (time of day ignored);
+  Alerts' match to the second.
+- Events: only one of ActorSid, EventType, ResourceSid, SourceIpAddress per request, else 400.
+- Events are kept `event_retention_days` (30; 13 months on some editions); Alerts 30 days,
+  and a query whose StartDate reaches further back is refused with 400.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import typing as t
+
+from emulator.server import DEFAULT_ACCOUNT_SID, Emulator, Request, Response, twilio_error
+from emulator.twilio import (
+    SortedRecords,
+    decode_token,
+    new_sid,
+    parse_date_param,
+    twilio_page,
+    twilio_timestamp,
+)
+
+EVENT_TYPES = [
+    ("account", "account.updated"),
+    ("phone-number", "phone-number.created"),
+    ("phone-number", "phone-number.updated"),
+    ("phone-number", "phone-number.deleted"),
+    ("recording", "recording.deleted"),
+    ("call", "call.deleted"),
+    ("sip-domain", "sip-domain.updated"),
+    ("application", "application.created"),
+    ("message", "message.deleted"),
+]
+EVENT_FILTERS = ("ActorSid", "EventType", "ResourceSid", "SourceIpAddress")
+EVENT_FILTER_FIELDS = dict(zip(EVENT_FILTERS, ("actor_sid", "event_type", "resource_sid", "source_ip_address"), strict=True))
+ALERT_LEVELS = ("error", "warning", "notice", "debug")
+
+
+class MonitorAPI:
+    name = "monitor"
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        *,
+        monitor_events: int = 600,
+        monitor_alerts: int = 150,
+        monitor_days: int = 29,
+        event_retention_days: int = 30,
+        **_: t.Any,
+    ) -> None:
+        self.emulator = emulator
+        self.rng = random.Random(emulator.seed)
+        self.event_retention = dt.timedelta(days=event_retention_days)
+        self.alert_retention = dt.timedelta(days=30)
+        self.events: dict[str, SortedRecords] = {}
+        self.alerts: dict[str, SortedRecords] = {}
+        self.generate(DEFAULT_ACCOUNT_SID, monitor_events, monitor_alerts, monitor_days)
+
+    def routes(self) -> list[tuple[str, str, t.Callable[..., Response]]]:
+        return [("GET", r"/v1/Events", self.list_events), ("GET", r"/v1/Alerts", self.list_alerts)]
+
+    # ---- data --------------------------------------------------------------------------
+
+    def generate(self, account_sid: str, events: int, alerts: int, days: int) -> None:
+        """Records spread over the last `days` days, in bursts that share a second."""
+        now = self.emulator.now
+        self.events.setdefault(account_sid, SortedRecords("event_date"))
+        self.alerts.setdefault(account_sid, SortedRecords("date_created"))
+        moments = self._moments(now, days, events)
+        self.events[account_sid].extend(self.make_event(account_sid, when) for when in moments)
+        self.alerts[account_sid].extend(
+            self.make_alert(account_sid, when) for when in self._moments(now, days, alerts)
+        )
+
+    def _moments(self, now: dt.datetime, days: int, count: int) -> list[dt.datetime]:
+        moments: list[dt.datetime] = []
+        span = days * 86400 - 120
+        while len(moments) < count:
+            when = now - dt.timedelta(seconds=60 + self.rng.randrange(max(1, span)))
+            burst = 1 + (self.rng.random() < 0.2) * self.rng.randrange(1, 5)
+            moments += [when] * min(burst, count - len(moments))
+        return moments
+
+    def make_event(self, account_sid: str, when: dt.datetime) -> dict[str, t.Any]:
+        rng = self.rng
+        resource_type, event_type = rng.choice(EVENT_TYPES)
+        source = rng.choice(["api", "web", "twilio"])
+        actor_sid = None if source == "twilio" else new_sid(rng, "US" if source == "web" else "AC")
+        sid = new_sid(rng, "AE")
+        resource_sid = new_sid(rng, "PN")
+        return {
+            "account_sid": account_sid,
+            "actor_sid": actor_sid,
+            "actor_type": {"api": "account", "web": "user", "twilio": "twilio-admin"}[source],
+            "description": None if rng.random() < 0.7 else f"{event_type} by {source}",
+            "event_data": {"resource_properties": {"friendly_name": {"previous": "old", "updated": f"name-{rng.randrange(1000)}"}}},
+            "event_date": twilio_timestamp(when),
+            "event_type": event_type,
+            "resource_sid": resource_sid,
+            "resource_type": resource_type,
+            "sid": sid,
+            "source": source,
+            "source_ip_address": None if source == "twilio" else f"203.0.113.{rng.randrange(1, 255)}",
+            "url": f"https://monitor.twilio.com/v1/Events/{sid}",
+            "links": {
+                "actor": f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}",
+                "resource": f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{resource_sid}",
+            },
+        }
+
+    def make_alert(self, account_sid: str, when: dt.datetime) -> dict[str, t.Any]:
+        rng = self.rng
+        sid = new_sid(rng, "NO")
+        generated = when - dt.timedelta(seconds=rng.randrange(0, 90))
+        error_code = rng.choice(["11200", "11205", "12300", "30003", "82002"])
+        return {
+            "account_sid": account_sid,
+            "alert_text": f"Msg=HTTP+retrieval+failure&ErrorCode={error_code}",
+            "api_version": "2010-04-01",
+            "date_created": twilio_timestamp(when),
+            "date_generated": twilio_timestamp(generated),
+            "date_updated": twilio_timestamp(when),
+            "error_code": error_code,
+            "log_level": rng.choice(ALERT_LEVELS),
+            "more_info": f"https://www.twilio.com/docs/errors/{error_code}",
+            "request_method": rng.choice(["GET", "POST"]),
+            "request_url": "https://example.com/webhook",
+            "resource_sid": new_sid(rng, "CA"),
+            "sid": sid,
+            "url": f"https://monitor.twilio.com/v1/Alerts/{sid}",
+            "service_sid": None,
+        }
+
+    # ---- handlers ----------------------------------------------------------------------
+
+    def list_events(self, request: Request) -> Response:
+        account = self.emulator.twilio_account(request)
+        chosen = [name for name in EVENT_FILTERS if request.param(name) is not None]
+        if len(chosen) > 1:
+            raise twilio_error(400, 20001, "Only one of ActorSid, EventType, ResourceSid or SourceIpAddress may be given")
+        start = parse_date_param(request, "StartDate")
+        end = parse_date_param(request, "EndDate")
+        # Whole UTC days: the time of day in StartDate/EndDate is ignored.
+        oldest = (self.emulator.now - self.event_retention).strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = max(f"{start:%Y-%m-%d}T00:00:00Z", oldest) if start else oldest
+        until = f"{end + dt.timedelta(days=1):%Y-%m-%d}T00:00:00Z" if end else None
+        token = request.param("PageToken")
+        records = self.events.get(account, SortedRecords("event_date")).newest_first(
+            since, until, decode_token(token) if token else None
+        )
+        filters = {name: request.param(name) or "" for name in chosen}
+        if chosen:
+            field, wanted = EVENT_FILTER_FIELDS[chosen[0]], request.param(chosen[0])
+            records = (record for record in records if record.get(field) == wanted)
+        echoed = {
+            **({"StartDate": request.param("StartDate") or ""} if start else {}),
+            **({"EndDate": request.param("EndDate") or ""} if end else {}),
+            **filters,
+        }
+        return twilio_page(
+            self.emulator, request, records, key="events",
+            cursor=lambda record: (record["event_date"], record["sid"]), filters=echoed,
+        )
+
+    def list_alerts(self, request: Request) -> Response:
+        account = self.emulator.twilio_account(request)
+        start = parse_date_param(request, "StartDate")
+        end = parse_date_param(request, "EndDate")
+        oldest = self.emulator.now - self.alert_retention
+        if start is not None and start < oldest.replace(microsecond=0):
+            raise twilio_error(400, 20001, "StartDate: queries for alerts older than 30 days are not supported")
+        since = twilio_timestamp(start) if start else twilio_timestamp(oldest)
+        until = twilio_timestamp(end + dt.timedelta(seconds=1)) if end else None
+        level = request.param("LogLevel")
+        token = request.param("PageToken")
+        records = self.alerts.get(account, SortedRecords("date_created")).newest_first(
+            since, until, decode_token(token) if token else None
+        )
+        if level is not None:
+            records = (record for record in records if record["log_level"] == level)
+        echoed = {
+            name: request.param(name) or ""
+            for name in ("LogLevel", "StartDate", "EndDate")
+            if request.param(name) is not None
+        }
+        return twilio_page(
+            self.emulator, request, records, key="alerts",
+            cursor=lambda record: (record["date_created"], record["sid"]), filters=echoed,
+        )

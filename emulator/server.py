@@ -1,0 +1,298 @@
+"""A local emulator of the Twilio and Telnyx APIs the tap reads, over real HTTP.
+
+One threaded HTTP server serves every API (their paths do not collide), with generated data,
+the APIs' documented quirks, their error formats, credentials checks, and switchable faults.
+Each API lives in its own module as a class with `routes`; `Emulator` mounts them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import socket
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+DEFAULT_AUTH_TOKEN = "emulator-auth-token"
+DEFAULT_API_KEY_SID = "SK" + "fedcba9876543210" * 2
+DEFAULT_API_KEY_SECRET = "emulator-api-key-secret"
+DEFAULT_TELNYX_API_KEY = "KEYemulator-telnyx-api-key"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    url: str
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+
+@dataclass
+class Response:
+    status: int
+    body: t.Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+class HTTPError(Exception):
+    """Raised by a handler to answer with an API error."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def twilio_error(status: int, code: int, message: str) -> HTTPError:
+    return HTTPError(
+        Response(
+            status,
+            {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
+        )
+    )
+
+
+def telnyx_error(status: int, code: str, title: str, detail: str) -> HTTPError:
+    return HTTPError(Response(status, {"errors": [{"code": code, "title": title, "detail": detail}]}))
+
+
+@dataclass
+class Fault:
+    """One switchable fault: applies to the next `times` requests whose path starts with `path`.
+
+    kinds: `status` (an error answer with `status`, `code`, optional `retry_after`),
+    `truncate` (200 with half the body), `not_json` (200 with an HTML body),
+    `reset` (connection closed without an answer), `delay` (answer after `delay` seconds).
+    """
+
+    path: str
+    kind: str = "status"
+    times: int = 1
+    status: int = 503
+    code: int | str | None = None
+    retry_after: str | None = None
+    delay: float = 0.0
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, path: str, kind: str = "status", times: int = 1, **kwargs: t.Any) -> Fault:
+        fault = Fault(path=path, kind=kind, times=times, **kwargs)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if path.startswith(fault.path) and fault.times > 0:
+                    fault.times -= 1
+                    return fault
+        return None
+
+
+@dataclass
+class SeenRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    status: int = 0
+
+
+class Emulator:
+    """Start with `start()` (or as a context manager); `base_url` is where it listens."""
+
+    def __init__(self, *, seed: int = 7, now: dt.datetime | None = None, **sizes: t.Any) -> None:
+        from emulator import API_TYPES
+
+        self.now = now or utc_now()
+        self.seed = seed
+        self.twilio_accounts: dict[str, str] = {DEFAULT_ACCOUNT_SID: DEFAULT_AUTH_TOKEN}
+        self.twilio_api_keys: dict[str, tuple[str, str]] = {
+            DEFAULT_API_KEY_SID: (DEFAULT_API_KEY_SECRET, DEFAULT_ACCOUNT_SID)
+        }
+        self.telnyx_api_keys: dict[str, str] = {DEFAULT_TELNYX_API_KEY: "org-emulator"}
+        self.faults = Faults()
+        self.seen: list[SeenRequest] = []
+        #: Where next_page_url links point; tests set another origin to test host pinning.
+        self.link_origin: str | None = None
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+        self.apis = [api_type(self, **sizes) for api_type in API_TYPES]
+        for api in self.apis:
+            setattr(self, api.name, api)
+        self.routes: list[tuple[str, re.Pattern[str], t.Callable[..., Response]]] = [
+            (method, re.compile(pattern + r"/?$"), handler)
+            for api in self.apis
+            for method, pattern, handler in api.routes()
+        ]
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def public_origin(self) -> str:
+        return self.link_origin or self.base_url
+
+    def start(self, port: int = 0) -> Emulator:
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                emulator.handle(self)
+
+            def log_message(self, format: str, *args: t.Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def tap_config(self, **overrides: t.Any) -> dict[str, t.Any]:
+        """Settings that point every API of the tap at this emulator."""
+        config: dict[str, t.Any] = {
+            "twilio_account_sid": DEFAULT_ACCOUNT_SID,
+            "twilio_auth_token": DEFAULT_AUTH_TOKEN,
+            "telnyx_api_key": DEFAULT_TELNYX_API_KEY,
+            "twilio_monitor_base_url": self.base_url,
+            "twilio_taskrouter_base_url": self.base_url,
+            "twilio_serverless_base_url": self.base_url,
+            "telnyx_base_url": self.base_url,
+        }
+        config.update(overrides)
+        return {key: value for key, value in config.items() if value is not None}
+
+    # ---- request handling ----------------------------------------------------------------
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        request = Request(
+            method=handler.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={key.lower(): value for key, value in handler.headers.items()},
+            url=f"{self.base_url}{handler.path}",
+        )
+        seen = SeenRequest(request.method, request.url, dict(handler.headers.items()))
+        self.seen.append(seen)
+        fault = self.faults.take(request.path)
+        if fault and fault.kind == "reset":
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault and fault.kind == "delay":
+            time.sleep(fault.delay)
+        response = self.dispatch(request, fault)
+        seen.status = response.status
+        body = response.encode()
+        if fault and fault.kind == "truncate":
+            body = body[: max(1, len(body) // 2)]
+        elif fault and fault.kind == "not_json":
+            body = b"<html><body>502 Bad Gateway</body></html>"
+        try:
+            handler.send_response(response.status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            for key, value in response.headers.items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True
+
+    def dispatch(self, request: Request, fault: Fault | None) -> Response:
+        try:
+            if fault and fault.kind == "status":
+                raise self.fault_error(request, fault)
+            for method, pattern, route in self.routes:
+                match = pattern.match(request.path)
+                if match and method == request.method:
+                    return route(request, **match.groupdict())
+            raise twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+        except HTTPError as error:
+            return error.response
+
+    @staticmethod
+    def fault_error(request: Request, fault: Fault) -> HTTPError:
+        if request.path.startswith("/v2/"):
+            error = telnyx_error(fault.status, str(fault.code or fault.status), "Injected fault", "")
+        else:
+            code = int(fault.code or (20429 if fault.status == 429 else 20500))
+            error = twilio_error(fault.status, code, "Injected fault")
+        if fault.retry_after is not None:
+            error.response.headers["Retry-After"] = fault.retry_after
+        return error
+
+    # ---- credentials ---------------------------------------------------------------------
+
+    def twilio_account(self, request: Request) -> str:
+        """The account a Twilio request authenticates as, or 401 with Twilio's error 20003."""
+        header = request.headers.get("authorization", "")
+        if header.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except ValueError:
+                user, password = "", ""
+            if self.twilio_accounts.get(user) == password and password:
+                return user
+            key = self.twilio_api_keys.get(user)
+            if key and key[0] == password:
+                return key[1]
+        raise twilio_error(401, 20003, "Authenticate")
+
+    def telnyx_organization(self, request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        if header.startswith("Bearer ") and header[7:] in self.telnyx_api_keys:
+            return self.telnyx_api_keys[header[7:]]
+        raise telnyx_error(401, "10009", "Authentication failed", "The API key you provided is not valid.")

@@ -1,0 +1,162 @@
+"""What every Twilio list endpoint shares: SIDs, timestamps, filters and `meta` paging."""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import datetime as dt
+import json
+import random
+import typing as t
+from urllib.parse import urlencode
+
+from emulator.server import Emulator, Request, Response, twilio_error
+
+
+def new_sid(rng: random.Random, prefix: str) -> str:
+    return prefix + f"{rng.getrandbits(128):032x}"
+
+
+def twilio_timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_date_param(request: Request, name: str, *, formats: str = "iso") -> dt.datetime | None:
+    """A StartDate/EndDate parameter; `strict` accepts only yyyy-MM-ddTHH:mm:ssZ (TaskRouter)."""
+    value = request.param(name)
+    if value is None:
+        return None
+    try:
+        if formats == "strict":
+            return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        text = value[:-1] + "+00:00" if value.endswith("Z") else value
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise twilio_error(400, 20001, f"Invalid {name}: {value}") from None
+    return parsed.replace(tzinfo=parsed.tzinfo or dt.UTC).astimezone(dt.UTC)
+
+
+class SortedRecords:
+    """Records kept in ascending (timestamp, sid) order, served newest first.
+
+    Paging uses a cursor (the key of the last record served), as Twilio's PageToken does,
+    so records added while a client pages do not shift the pages it has not read yet.
+    """
+
+    def __init__(self, timestamp_field: str) -> None:
+        self.timestamp_field = timestamp_field
+        self._keys: list[tuple[str, str]] = []
+        self._records: list[dict[str, t.Any]] = []
+
+    def key(self, record: dict[str, t.Any]) -> tuple[str, str]:
+        return (record[self.timestamp_field], record["sid"])
+
+    def add(self, record: dict[str, t.Any]) -> None:
+        key = self.key(record)
+        index = bisect.bisect_left(self._keys, key)
+        self._keys.insert(index, key)
+        self._records.insert(index, record)
+
+    def extend(self, records: t.Iterable[dict[str, t.Any]]) -> None:
+        for record in records:
+            self._keys.append(self.key(record))
+            self._records.append(record)
+        pairs = sorted(zip(self._keys, self._records, strict=True), key=lambda pair: pair[0])
+        self._keys = [key for key, _ in pairs]
+        self._records = [record for _, record in pairs]
+
+    def remove(self, sid: str) -> None:
+        keep = [(k, r) for k, r in zip(self._keys, self._records, strict=True) if r["sid"] != sid]
+        self._keys = [k for k, _ in keep]
+        self._records = [r for _, r in keep]
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> t.Iterator[dict[str, t.Any]]:
+        return iter(self._records)
+
+    def newest_first(
+        self, since: str | None, until: str | None, before_key: tuple[str, str] | None = None
+    ) -> t.Iterator[dict[str, t.Any]]:
+        """Records with since <= timestamp < until (string keys), newest first, after a cursor."""
+        low = bisect.bisect_left(self._keys, (since, "")) if since else 0
+        high = bisect.bisect_left(self._keys, (until, "")) if until else len(self._keys)
+        if before_key is not None:
+            high = min(high, bisect.bisect_left(self._keys, before_key))
+        for index in range(high - 1, low - 1, -1):
+            yield self._records[index]
+
+
+def encode_token(key: tuple[str, str]) -> str:
+    return "PT" + base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> tuple[str, str]:
+    try:
+        raw = token[2:] + "=" * (-len(token[2:]) % 4)
+        first, second = json.loads(base64.urlsafe_b64decode(raw))
+        return (str(first), str(second))
+    except (ValueError, TypeError):
+        raise twilio_error(400, 20001, f"Invalid PageToken: {token}") from None
+
+
+def page_size(request: Request) -> int:
+    raw = request.param("PageSize") or "50"
+    try:
+        size = int(raw)
+    except ValueError:
+        raise twilio_error(400, 20001, f"Invalid PageSize: {raw}") from None
+    if not 1 <= size <= 1000:
+        raise twilio_error(400, 20001, f"PageSize must be between 1 and 1000, got {size}")
+    return size
+
+
+def twilio_page(
+    emulator: Emulator,
+    request: Request,
+    records: t.Iterable[dict[str, t.Any]],
+    *,
+    key: str,
+    cursor: t.Callable[[dict[str, t.Any]], tuple[str, str]],
+    filters: dict[str, str],
+) -> Response:
+    """One page of a list, with `meta` exactly as Twilio's spec shows it.
+
+    `records` must already start after the cursor of `PageToken`; `filters` are the query
+    parameters the URLs of `meta` carry (Twilio echoes them in every link).
+    """
+    size = page_size(request)
+    page_number = int(request.param("Page") or 0)
+    items: list[dict[str, t.Any]] = []
+    more = False
+    for record in records:
+        if len(items) == size:
+            more = True
+            break
+        items.append(record)
+    base = f"{emulator.public_origin}{request.path}"
+
+    def link(page: int, token: str | None = None) -> str:
+        params = {**filters, "PageSize": size, "Page": page}
+        if token:
+            params["PageToken"] = token
+        return f"{base}?{urlencode(params)}"
+
+    next_page_url = link(page_number + 1, encode_token(cursor(items[-1]))) if more else None
+    own_url = link(page_number, request.param("PageToken"))
+    return Response(
+        200,
+        {
+            key: items,
+            "meta": {
+                "page": page_number,
+                "page_size": size,
+                "first_page_url": link(0),
+                "previous_page_url": link(page_number - 1) if page_number > 0 else None,
+                "url": own_url,
+                "next_page_url": next_page_url,
+                "key": key,
+            },
+        },
+    )

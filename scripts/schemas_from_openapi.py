@@ -1,0 +1,70 @@
+"""Regenerate schemas/*.json from the vendors' OpenAPI documents.
+
+    python scripts/schemas_from_openapi.py ../shared/api-specs
+
+Each stream names its spec file and component; `FIXES` lists where the specs are wrong or too
+strict for a loader (a pattern or length that real data breaks, an enum that will grow).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import typing as t
+from pathlib import Path
+
+# stream name -> (spec file, component schema name, extra properties the tap adds)
+STREAMS: dict[str, tuple[str, str, dict[str, t.Any]]] = {
+    "twilio_monitor_events": ("twilio_monitor_v1.json", "monitor.v1.event", {}),
+    "twilio_monitor_alerts": ("twilio_monitor_v1.json", "monitor.v1.alert", {}),
+}
+# Constraints dropped everywhere: documentation in the spec, but a loader would enforce them
+# (e.g. VARCHAR(34) from maxLength) and the spec gets some wrong (actor_sid may be an AC sid).
+DROPPED_KEYWORDS = {"minLength", "maxLength", "pattern", "enum", "description", "examples", "x-twilio"}
+# Untyped "any JSON" fields in the spec that are objects in practice.
+FIXES: dict[str, dict[str, t.Any]] = {
+    "event_data": {"type": ["object", "null"], "additionalProperties": True},
+}
+
+
+def to_json_schema(node: t.Any, components: dict[str, t.Any]) -> t.Any:
+    if isinstance(node, list):
+        return [to_json_schema(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return to_json_schema(components[node["$ref"].rsplit("/", 1)[-1]], components)
+    result: dict[str, t.Any] = {}
+    for key, value in node.items():
+        if key in DROPPED_KEYWORDS or key == "nullable":
+            continue
+        if key == "format" and value not in ("date-time", "date"):
+            continue
+        if key == "properties":
+            result[key] = {
+                name: FIXES.get(name) or to_json_schema(prop, components)
+                for name, prop in value.items()
+            }
+        else:
+            result[key] = to_json_schema(value, components)
+    kind = result.get("type")
+    if isinstance(kind, str):
+        result["type"] = [kind, "null"]
+    elif kind is None and "properties" not in node and "oneOf" not in result and "anyOf" not in result:
+        result = {}  # any JSON value
+    return result
+
+
+def main(spec_dir: Path, out_dir: Path) -> None:
+    for stream, (spec_file, component, extra) in STREAMS.items():
+        spec = json.loads((spec_dir / spec_file).read_text())
+        components = spec["components"]["schemas"]
+        schema = to_json_schema(components[component], components)
+        schema["type"] = "object"
+        schema["properties"].update(extra)
+        (out_dir / f"{stream}.json").write_text(json.dumps(schema, indent=2) + "\n")
+        print(f"wrote {out_dir / (stream + '.json')}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(__file__).resolve().parent.parent / "schemas")

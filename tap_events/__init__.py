@@ -1,0 +1,1 @@
+"""Singer tap for telecom audit and event logs (Twilio Monitor, TaskRouter, Serverless; Telnyx)."""

@@ -1,0 +1,461 @@
+"""Base streams, one per provider: auth, base URL, error handling, retries and time windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import random
+import typing as t
+from importlib.resources import files
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import orjson
+import requests
+from requests.auth import AuthBase, HTTPBasicAuth
+from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
+from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from tap_events.timestamps import format_timestamp, parse_timestamp, utc_now
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterable, Iterator
+
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+
+_BODY_ATTRIBUTE = "_tap_events_body"
+#: How far back a first run reads when `start_date` is not set.
+DEFAULT_HISTORY = dt.timedelta(days=30)
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def _schema_directory() -> Path | t.Any:
+    """Schemas ship inside the wheel as tap_events/schemas; a checkout keeps them at the top."""
+    packaged = files("tap_events") / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+SCHEMAS = SchemaDirectory(_schema_directory())
+
+
+class _UnsortedWarningFilter(logging.Filter):
+    """Windowed streams are unsorted inside a window but promote progress at every window
+    boundary, so the SDK's 'progress is not resumable' warning is not true for them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Stream is assumed to be unsorted")
+
+
+logging.getLogger("singer_sdk").addFilter(_UnsortedWarningFilter())
+
+
+class APIRequestError(FatalAPIError):
+    """A request the API refused for good: the message names stream, endpoint, status and code."""
+
+
+class PartitionNotFoundError(FatalAPIError):
+    """A parent resource (workspace, service, environment) disappeared between listing and read."""
+
+
+def response_body(response: requests.Response) -> t.Any:
+    """The JSON body, parsed once while the response was validated."""
+    if _BODY_ATTRIBUTE not in response.__dict__:
+        response.__dict__[_BODY_ATTRIBUTE] = orjson.loads(response.content)
+    return response.__dict__[_BODY_ATTRIBUTE]
+
+
+def retry_after_seconds(response: requests.Response | None) -> float | None:
+    """Seconds the server asked us to wait, from `Retry-After` as seconds or an HTTP date."""
+    if response is None:
+        return None
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - utc_now()).total_seconds())
+
+
+def origin(url: str) -> tuple[str, str]:
+    """Scheme and host:port: the only place credentials may be sent."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, f"{(parts.hostname or '').lower()}:{port}"
+
+
+class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
+    """Follows Twilio's absolute `meta.next_page_url` as given, refusing other hosts and cycles.
+
+    The SDK's own loop check only catches the same token twice in a row; a server that sends
+    us back to any earlier page would otherwise page forever.
+    """
+
+    def __init__(self, allowed_origin: tuple[str, str], describe: Callable[[], str]) -> None:
+        super().__init__(None)
+        self._allowed_origin = allowed_origin
+        self._describe = describe
+        self._seen: set[str] = set()
+
+    def get_next(self, response: requests.Response) -> str | None:
+        meta = response_body(response).get("meta") or {}
+        next_page_url = meta.get("next_page_url")
+        if not next_page_url:
+            return None
+        if origin(next_page_url) != self._allowed_origin:
+            scheme, host = origin(next_page_url)
+            msg = (
+                f"{self._describe()}: refusing to follow next_page_url to {scheme}://{host}, "
+                "which is not the configured base URL; no credentials were sent there."
+            )
+            raise APIRequestError(msg)
+        if next_page_url in self._seen or next_page_url == response.request.url:
+            msg = (
+                f"{self._describe()}: pagination cycle: next_page_url {next_page_url} "
+                "points at a page already read."
+            )
+            raise APIRequestError(msg)
+        self._seen.add(next_page_url)
+        return str(next_page_url)
+
+
+class TapEventsStream(RESTStream[t.Any]):
+    """What every stream of this tap shares, whatever the provider.
+
+    Responses are parsed and checked inside the retried request, so that a 200 with a
+    truncated body is retried like a 5xx instead of being half-read. Requests only ever go
+    to the configured base URL's origin, and redirects are not followed.
+    """
+
+    provider: t.ClassVar[str]
+    base_url_setting: t.ClassVar[str]
+    schema = StreamSchema(SCHEMAS)
+    allow_redirects = False
+    #: Seconds to wait for the server to connect and to answer each read.
+    timeout = 60  # type: ignore[assignment]
+    #: Retries give up after this many attempts or this many seconds, whichever comes first.
+    max_tries: t.ClassVar[int] = 8
+    max_retry_seconds: t.ClassVar[float] = 600.0
+    backoff_factor: t.ClassVar[float] = 1.0
+    #: Only these fields are normalised to one timestamp format (see `timestamp_precision`).
+    timestamp_fields: t.ClassVar[tuple[str, ...]] = ()
+    timestamp_precision: t.ClassVar[str] = "seconds"
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config[self.base_url_setting]).rstrip("/")
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.url_base}{self.path}"
+
+    # ---- requests and errors -------------------------------------------------------------
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        next_page_url = page.next_page_token
+        if isinstance(next_page_url, str) and "://" in next_page_url:
+            # Send the server's own next-page URL verbatim: re-appending our params breaks it.
+            return HTTPRequest(url=next_page_url, method="GET", headers=self.http_headers)
+        return super().get_http_request(page=page)
+
+    def request_decorator(self, func: t.Callable) -> t.Callable:
+        import backoff
+
+        return backoff.on_exception(
+            self.retry_wait_generator,
+            (
+                ConnectionError,
+                RetriableAPIError,
+                requests.exceptions.Timeout,
+                requests.exceptions.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ),
+            max_tries=self.max_tries,
+            max_time=self.max_retry_seconds,
+            jitter=None,
+            on_backoff=self.backoff_handler,
+            logger=None,
+        )(func)
+
+    def retry_wait_generator(self) -> Generator[float, t.Any, None]:
+        """Exponential backoff with jitter, stretched to honour `Retry-After` on 429/503."""
+        attempt = 0
+        exception = yield 0.0
+        while True:
+            delay = min(60.0, self.backoff_factor * 2**attempt) * random.uniform(0.5, 1.0)
+            attempt += 1
+            asked = retry_after_seconds(getattr(exception, "response", None))
+            exception = yield max(delay, asked) if asked is not None else delay
+
+    def backoff_handler(self, details: Details) -> None:
+        exception = details.get("exception")
+        response = getattr(exception, "response", None)
+        cause = (
+            f"HTTP {response.status_code}"
+            if isinstance(response, requests.Response)
+            else type(exception).__name__
+        )
+        self.logger.warning(
+            "%s: %s on GET %s; retry %d in %.1f s",
+            self.name,
+            cause,
+            self.endpoint,
+            details.get("tries", 0),
+            details.get("wait", 0.0),
+        )
+
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status in RETRYABLE_STATUSES or status >= 500:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if status == 404 and self.context and self.partition_path_keys:
+            raise PartitionNotFoundError(self.response_error_message(response))
+        if status >= 300:
+            raise APIRequestError(self.response_error_message(response))
+        try:
+            response_body(response)
+        except orjson.JSONDecodeError as exc:
+            msg = f"{self.name}: GET {self.endpoint} returned HTTP {status} with a body that is not JSON ({exc})"
+            raise RetriableAPIError(msg, response) from exc
+
+    def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
+        """The provider's error code and message, from its error JSON."""
+        return None, None
+
+    def response_error_message(self, response: requests.Response) -> str:
+        status = response.status_code
+        code, detail = self.api_error(response)
+        error = f"{self.provider} error {code}" if code is not None else f"no {self.provider} error code"
+        if detail:
+            error += f": {detail}"
+        parts = urlsplit(response.url or self.endpoint)
+        request = f"GET {parts.scheme}://{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        if status in (401, 403):
+            lead = f"authentication failed for {self.provider}"
+            hint = f" (check the {self.provider} credentials in the settings)"
+        elif 300 <= status < 400:
+            lead, hint = "unexpected redirect, not followed", ""
+        else:
+            lead, hint = "request failed", ""
+        return f"{self.name}: {lead}: {request} answered HTTP {status} ({error}){hint}"
+
+    # ---- records ----------------------------------------------------------------------------
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        yield from response_body(response)[self.records_key]
+
+    records_key: t.ClassVar[str] = "data"
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        for field in self.timestamp_fields:
+            if row.get(field):
+                row[field] = format_timestamp(parse_timestamp(row[field]), self.timestamp_precision)
+        return row
+
+    #: Context keys that identify a parent resource in the URL; a 404 on them means it is gone.
+    partition_path_keys: t.ClassVar[tuple[str, ...]] = ()
+
+    def request_partition(self, context: Context | None) -> Iterator[dict]:
+        """Records of one partition; a partition deleted since it was listed is skipped."""
+        try:
+            yield from self.request_records(context)
+        except PartitionNotFoundError as exc:
+            self.logger.warning("%s: skipping a partition that no longer exists: %s", self.name, exc)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        yield from self.request_partition(context)
+
+
+class TimeWindowStream(TapEventsStream):
+    """Incremental reading in ascending, non-overlapping time windows.
+
+    The APIs return newest first (or in no reliable order), so a window is unsorted; the
+    bookmark is promoted only when a window is complete. A run killed at any moment resumes
+    from the last window that finished, and a window is re-read whole. Records outside
+    [window start, window end) are dropped here, because some filters are day-granular.
+    """
+
+    is_sorted = False
+    #: How long one request window spans; windows start on multiples of it from midnight UTC.
+    window_size: t.ClassVar[dt.timedelta] = dt.timedelta(days=1)
+    #: How far back the API keeps data, and whether a query may not reach further (else: warn).
+    retention: t.ClassVar[dt.timedelta | None] = None
+    clamp_to_retention: t.ClassVar[bool] = False
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.run_started_at = utc_now()
+
+    def get_replication_key_signpost(self, context: Context | None = None) -> None:
+        """Records are already bounded by the run's end (`sync_end`), so no signpost is needed."""
+        return
+
+    def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
+        """Query parameters that select [start, end) (or the days that contain it)."""
+        raise NotImplementedError
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        assert context is not None
+        return {
+            **self.window_params(context["window_start"], context["window_end"]),
+            **self.page_params(next_page_token),
+        }
+
+    def page_params(self, next_page_token: t.Any) -> dict[str, t.Any]:
+        return {"PageSize": self.config["page_size"]}
+
+    def bookmark(self, context: Context | None) -> dt.datetime | None:
+        value = self.get_context_state(context).get("replication_key_value")
+        return parse_timestamp(value) if value else None
+
+    def sync_start(self, context: Context | None) -> dt.datetime:
+        configured = self.config.get("start_date")
+        start = parse_timestamp(configured) if configured else self.run_started_at - DEFAULT_HISTORY
+        bookmark = self.bookmark(context)
+        if bookmark is not None:
+            start = max(start, bookmark - dt.timedelta(minutes=self.config["lookback_window_minutes"]))
+        if self.retention is not None:
+            oldest = self.run_started_at - self.retention
+            if start < oldest:
+                if self.clamp_to_retention:
+                    self.logger.info(
+                        "%s: the API keeps %s of data; starting at %s instead of %s",
+                        self.name, self.retention, format_timestamp(oldest), format_timestamp(start),
+                    )
+                    start = oldest
+                else:
+                    self.logger.warning(
+                        "%s: start %s is older than the %s the API usually keeps; "
+                        "older records may be missing at the source",
+                        self.name, format_timestamp(start), self.retention,
+                    )
+        return start
+
+    def sync_end(self) -> dt.datetime:
+        """Records newer than the run's start wait for the next run, so a run is a snapshot."""
+        end_date = self.config.get("end_date")
+        return min(parse_timestamp(end_date), self.run_started_at) if end_date else self.run_started_at
+
+    def windows(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        size = self.window_size
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        window_start = start
+        while window_start < end:
+            window_end = min(end, midnight + size * ((window_start - midnight) // size + 1))
+            yield window_start, window_end
+            window_start = window_end
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        start, end = self.sync_start(context), self.sync_end()
+        for window_start, window_end in self.windows(start, end):
+            window = {**(context or {}), "window_start": window_start, "window_end": window_end}
+            for record in self.request_window(window):
+                value = record.get(self.replication_key or "")
+                if value and window_start <= parse_timestamp(value) < window_end:
+                    yield record
+            self.commit_window(context)
+
+    def request_window(self, window: Context) -> Iterator[dict]:
+        """All records the API returns for one window; overridden where windows must split."""
+        yield from self.request_partition(window)
+
+    def commit_window(self, context: Context | None) -> None:
+        """Promote the window's newest value to the bookmark and emit STATE.
+
+        Runs only after the SDK has written every record the window yielded, so STATE never
+        claims a record that was not emitted. The bookmark never moves backwards.
+        """
+        state = self.get_context_state(context)
+        previous = state.get("replication_key_value")
+        self._finalize_state(state)
+        current = state.get("replication_key_value")
+        if previous and (not current or parse_timestamp(previous) > parse_timestamp(current)):
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = previous
+        self._write_state_message()
+
+
+class TwilioStream(TapEventsStream):
+    """Twilio: Basic auth with the account's auth token or an API key pair, next_page_url paging."""
+
+    provider = "Twilio"
+
+    @property
+    def authenticator(self) -> AuthBase:
+        config = self.config
+        if config.get("twilio_api_key_sid") and config.get("twilio_api_key_secret"):
+            return HTTPBasicAuth(config["twilio_api_key_sid"], config["twilio_api_key_secret"])
+        return HTTPBasicAuth(config["twilio_account_sid"], config["twilio_auth_token"])
+
+    def get_new_paginator(self) -> NextPageUrlPaginator:
+        return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}")
+
+    def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return None, None
+        if not isinstance(body, dict):
+            return None, None
+        code = body.get("code")
+        return (str(code) if code is not None else None), body.get("message")
+
+
+class TelnyxStream(TapEventsStream):
+    """Telnyx: Bearer auth with the API key, page-number paging."""
+
+    provider = "Telnyx"
+    base_url_setting = "telnyx_base_url"
+
+    @property
+    def authenticator(self) -> AuthBase:
+        return BearerAuth(self.config["telnyx_api_key"])
+
+    def get_new_paginator(self) -> PageNumberPaginator:
+        return TelnyxPaginator(1)
+
+    def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
+        try:
+            errors = orjson.loads(response.content).get("errors") or []
+        except (orjson.JSONDecodeError, AttributeError):
+            return None, None
+        if not errors or not isinstance(errors[0], dict):
+            return None, None
+        first = errors[0]
+        return (str(first["code"]) if first.get("code") is not None else None), first.get("title")
+
+
+class TelnyxPaginator(PageNumberPaginator):
+    """Stops on `meta.total_pages`, so the last page costs no extra empty request."""
+
+    def has_more(self, response: requests.Response) -> bool:
+        meta = response_body(response).get("meta") or {}
+        return int(meta.get("page_number") or 0) < int(meta.get("total_pages") or 0)
+
+
+class BearerAuth(AuthBase):
+    """`Authorization: Bearer <key>`, with a repr that never shows the key."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(<redacted>)"

@@ -1,0 +1,40 @@
+"""One timestamp format per stream.
+
+The SDK compares replication-key values as strings (meltano/sdk#2753), so every bookmarked
+value is written in a fixed-width UTC form: `Z` suffix, a fixed number of fraction digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_SECONDS = "%Y-%m-%dT%H:%M:%S"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def parse_timestamp(value: str | dt.datetime) -> dt.datetime:
+    """An aware UTC datetime from ISO 8601 (`Z` or offset; a date alone means midnight UTC)."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def format_timestamp(value: dt.datetime, precision: str = "seconds") -> str:
+    """`seconds`, `milliseconds` or `microseconds` after the point, always with `Z`."""
+    value = value.astimezone(dt.UTC)
+    fraction = {
+        "seconds": "",
+        "milliseconds": f".{value.microsecond // 1000:03d}",
+        "microseconds": f".{value.microsecond:06d}",
+    }[precision]
+    return f"{value.strftime(_SECONDS)}{fraction}Z"
