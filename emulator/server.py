@@ -148,6 +148,8 @@ class Emulator:
         self.seen: list[SeenRequest] = []
         #: Where next_page_url links point; tests set another origin to test host pinning.
         self.link_origin: str | None = None
+        #: Seconds added to every answer, to make a run slow enough to interrupt.
+        self.latency = 0.0
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
         self.apis = [api_type(self, **sizes) for api_type in API_TYPES]
@@ -233,6 +235,8 @@ class Emulator:
             return
         if fault and fault.kind == "delay":
             time.sleep(fault.delay)
+        if self.latency:
+            time.sleep(self.latency)
         response = self.dispatch(request, fault)
         seen.status = response.status
         body = response.encode()

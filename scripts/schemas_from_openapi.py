@@ -17,10 +17,18 @@ from pathlib import Path
 STREAMS: dict[str, tuple[str, str, dict[str, t.Any]]] = {
     "twilio_monitor_events": ("twilio_monitor_v1.json", "monitor.v1.event", {}),
     "twilio_monitor_alerts": ("twilio_monitor_v1.json", "monitor.v1.alert", {}),
+    "twilio_taskrouter_workspaces": ("twilio_taskrouter_v1.json", "taskrouter.v1.workspace", {}),
+    "twilio_taskrouter_events": ("twilio_taskrouter_v1.json", "taskrouter.v1.workspace.event", {}),
+    "twilio_serverless_services": ("twilio_serverless_v1.json", "serverless.v1.service", {}),
+    "twilio_serverless_environments": ("twilio_serverless_v1.json", "serverless.v1.service.environment", {}),
+    "twilio_serverless_logs": ("twilio_serverless_v1.json", "serverless.v1.service.environment.log", {}),
+    "telnyx_audit_events": ("telnyx_audit_events_extract.json", "AuditLog", {}),
 }
 # Constraints dropped everywhere: documentation in the spec, but a loader would enforce them
 # (e.g. VARCHAR(34) from maxLength) and the spec gets some wrong (actor_sid may be an AC sid).
-DROPPED_KEYWORDS = {"minLength", "maxLength", "pattern", "enum", "description", "examples", "x-twilio"}
+DROPPED_KEYWORDS = {
+    "minLength", "maxLength", "pattern", "enum", "description", "example", "examples", "title", "x-twilio",
+}
 # Untyped "any JSON" fields in the spec that are objects in practice.
 FIXES: dict[str, dict[str, t.Any]] = {
     "event_data": {"type": ["object", "null"], "additionalProperties": True},
@@ -34,6 +42,8 @@ def to_json_schema(node: t.Any, components: dict[str, t.Any]) -> t.Any:
         return node
     if "$ref" in node:
         return to_json_schema(components[node["$ref"].rsplit("/", 1)[-1]], components)
+    if "anyOf" in node or "oneOf" in node:
+        return {}  # a union of JSON types (Telnyx `changes[].from`/`to`): any JSON value
     result: dict[str, t.Any] = {}
     for key, value in node.items():
         if key in DROPPED_KEYWORDS or key == "nullable":
@@ -48,9 +58,9 @@ def to_json_schema(node: t.Any, components: dict[str, t.Any]) -> t.Any:
         else:
             result[key] = to_json_schema(value, components)
     kind = result.get("type")
-    if isinstance(kind, str):
+    if isinstance(kind, str) and kind != "null":
         result["type"] = [kind, "null"]
-    elif kind is None and "properties" not in node and "oneOf" not in result and "anyOf" not in result:
+    elif kind is None and "properties" not in node:
         result = {}  # any JSON value
     return result
 

@@ -11,11 +11,11 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_events import monitor
+from tap_events import monitor, serverless, taskrouter, telnyx
 from tap_events.timestamps import parse_timestamp
 
-TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS]
-TELNYX_STREAMS: list[type[Stream]] = []
+TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
+TELNYX_STREAMS: list[type[Stream]] = [*telnyx.STREAMS]
 
 BASE_URL_SETTINGS = {
     "twilio_monitor_base_url": "https://monitor.twilio.com",

@@ -1,0 +1,15 @@
+"""Placeholder: Telnyx audit events are emulated in its own issue."""
+
+from __future__ import annotations
+
+import typing as t
+
+
+class TelnyxAPI:
+    name = "telnyx"
+
+    def __init__(self, emulator: t.Any, **_: t.Any) -> None:
+        self.emulator = emulator
+
+    def routes(self) -> list[t.Any]:
+        return []

@@ -1,0 +1,7 @@
+"""Placeholder: the serverless streams are built in their own issue."""
+
+from __future__ import annotations
+
+import typing as t
+
+STREAMS: list[t.Any] = []

@@ -1,0 +1,47 @@
+"""Monitor's StartDate/EndDate match whole UTC days: the tap, not the server, cuts at the bookmark."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import requests
+
+from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from tests.tap_runner import catalog_selecting, run_tap
+
+STREAM = "twilio_monitor_events"
+
+
+def _parse(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_emulator_ignores_the_time_of_day_in_start_date(emulator):
+    events = list(emulator.monitor.events[DEFAULT_ACCOUNT_SID])
+    day = events[len(events) // 2]["event_date"][:10]
+    response = requests.get(
+        f"{emulator.base_url}/v1/Events",
+        params={"StartDate": f"{day}T23:59:59Z", "EndDate": f"{day}T00:00:00Z", "PageSize": 1000},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
+    )
+
+    returned = {event["sid"] for event in response.json()["events"]}
+    assert returned == {event["sid"] for event in events if event["event_date"].startswith(day)}
+
+
+def test_rerun_from_a_mid_day_bookmark_does_not_reemit_the_whole_day(emulator, twilio_config):
+    events = sorted(emulator.monitor.events[DEFAULT_ACCOUNT_SID], key=lambda event: event["event_date"])
+    bookmark = events[len(events) // 2]["event_date"]
+    state = {"bookmarks": {STREAM: {"replication_key": "event_date", "replication_key_value": bookmark}}}
+    config = {**twilio_config, "lookback_window_minutes": 10}
+
+    run = run_tap(config, state=state, catalog=catalog_selecting(config, [STREAM]))
+
+    assert run.returncode == 0, run.stderr
+    cutoff = _parse(bookmark) - dt.timedelta(minutes=10)
+    emitted = run.records[STREAM]
+    assert emitted, "the events after the bookmark must be emitted"
+    assert all(_parse(record["event_date"]) >= cutoff for record in emitted)
+    expected = {event["sid"] for event in events if _parse(event["event_date"]) >= cutoff}
+    assert {record["sid"] for record in emitted} == expected

@@ -1,0 +1,39 @@
+"""One run emits every Monitor Event in range exactly once, and its bookmark is the newest."""
+
+from __future__ import annotations
+
+from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.tap_runner import catalog_selecting, run_tap
+
+STREAM = "twilio_monitor_events"
+
+
+def test_every_event_in_range_is_emitted_exactly_once(emulator, twilio_config):
+    config = {**twilio_config, "page_size": 25}  # many pages per day
+    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+
+    assert run.returncode == 0, run.stderr
+    emitted = [record["sid"] for record in run.records[STREAM]]
+    expected = {event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]}
+    assert len(emitted) == len(set(emitted)), "an event was emitted twice"
+    assert set(emitted) == expected
+
+
+def test_final_bookmark_is_the_newest_event_date(emulator, twilio_config):
+    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [STREAM]))
+
+    newest = max(event["event_date"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID])
+    assert run.bookmark(STREAM) == newest
+
+
+def test_state_is_emitted_after_each_day_and_never_ahead_of_records(emulator, twilio_config):
+    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [STREAM]))
+
+    newest_emitted = ""
+    for message in run.messages:
+        if message["type"] == "RECORD":
+            newest_emitted = max(newest_emitted, message["record"]["event_date"])
+        elif message["type"] == "STATE":
+            bookmark = message["value"]["bookmarks"].get(STREAM, {}).get("replication_key_value")
+            assert bookmark is None or bookmark <= newest_emitted
+    assert len(run.states) >= 28  # one per completed day window of the 29 days of data
