@@ -1,0 +1,97 @@
+"""Set-up and the two everyday jobs, for a machine that has only Python 3.11+.
+
+    python3 dev.py demo   # set up, then run the pipeline end to end against the local emulator
+    python3 dev.py test   # set up, then lint, type-check and run the test suite
+
+Set-up is a virtual environment in .venv with the tap and its development tools, made once and
+refreshed when pyproject.toml changes. Only the standard library is used before it exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+MARKER = VENV / ".installed-from"
+
+
+def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(part) for part in command), flush=True)
+    subprocess.run([str(part) for part in command], cwd=ROOT, check=True, env=env)
+
+
+def set_up() -> None:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if MARKER.exists() and MARKER.read_text() == digest:
+        return
+    if not PYTHON.exists():
+        venv.create(VENV, with_pip=True)
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    MARKER.write_text(digest)
+
+
+def tool_env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def demo() -> None:
+    """Emulator -> tap-events -> target-duckdb through Meltano, then a summary of the warehouse."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    emulator = subprocess.Popen([str(PYTHON), "-m", "emulator", "--port", str(port)], cwd=ROOT)
+    env = tool_env()
+    for setting in ("TWILIO_MONITOR", "TWILIO_TASKROUTER", "TWILIO_SERVERLESS", "TELNYX"):
+        env[f"TAP_EVENTS_{setting}_BASE_URL"] = base_url
+    try:
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        (ROOT / "output").mkdir(exist_ok=True)
+        run("meltano", "--environment=emulator", "install", env=env)
+        run("meltano", "--environment=emulator", "run", "tap-events", "target-duckdb", env=env)
+    finally:
+        emulator.terminate()
+        emulator.wait()
+    run(PYTHON, "-m", "scripts.warehouse_summary", "output/warehouse.duckdb", env=env)
+
+
+def test() -> None:
+    env = tool_env()
+    run(PYTHON, "-m", "ruff", "check", ".", env=env)
+    run(PYTHON, "-m", "mypy", "tap_events", "emulator", env=env)
+    run(PYTHON, "-m", "pytest", *sys.argv[2:], env=env)
+
+
+def main() -> None:
+    jobs = {"demo": demo, "test": test, "setup": lambda: None}
+    if len(sys.argv) < 2 or sys.argv[1] not in jobs:
+        sys.exit(f"usage: python3 {Path(__file__).name} {{{'|'.join(jobs)}}} [pytest arguments]")
+    set_up()
+    try:
+        jobs[sys.argv[1]]()
+    except subprocess.CalledProcessError as failed:
+        sys.exit(failed.returncode)
+
+
+if __name__ == "__main__":
+    main()
