@@ -148,6 +148,9 @@ class Emulator:
         self.seen: list[SeenRequest] = []
         #: Where next_page_url links point; tests set another origin to test host pinning.
         self.link_origin: str | None = None
+        #: When set, Twilio lists send the reader from their third page back to the second.
+        self.cycle_next_page_url = False
+        self.second_page_url: str | None = None
         #: Seconds added to every answer, to make a run slow enough to interrupt.
         self.latency = 0.0
         self.port = 0

@@ -145,6 +145,11 @@ def twilio_page(
 
     next_page_url = link(page_number + 1, encode_token(cursor(items[-1]))) if more else None
     own_url = link(page_number, request.param("PageToken"))
+    if emulator.cycle_next_page_url:
+        if page_number == 1:
+            emulator.second_page_url = own_url
+        elif page_number > 1:
+            next_page_url = emulator.second_page_url
     return Response(
         200,
         {

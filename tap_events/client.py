@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import backoff
 import orjson
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
@@ -172,9 +173,8 @@ class TapEventsStream(RESTStream[t.Any]):
         return super().get_http_request(page=page)
 
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        import backoff
-
-        return backoff.on_exception(
+        """Retry transient failures with backoff; once retries are spent, fail with a clear message."""
+        retried = backoff.on_exception(
             self.retry_wait_generator,
             (
                 ConnectionError,
@@ -190,6 +190,20 @@ class TapEventsStream(RESTStream[t.Any]):
             on_backoff=self.backoff_handler,
             logger=None,
         )(func)
+
+        def request(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            try:
+                return t.cast("requests.Response", retried(prepared_request, context))
+            except RetriableAPIError as exc:
+                raise APIRequestError(f"{exc}; gave up after retrying") from exc
+            except (ConnectionError, requests.exceptions.RequestException) as exc:
+                msg = (
+                    f"{self.name}: GET {prepared_request.url} failed after retrying: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                raise APIRequestError(msg) from exc
+
+        return request
 
     def retry_wait_generator(self) -> Generator[float, t.Any, None]:
         """Exponential backoff with jitter, stretched to honour `Retry-After` on 429/503."""
@@ -333,15 +347,16 @@ class TimeWindowStream(TapEventsStream):
             if start < oldest:
                 if self.clamp_to_retention:
                     self.logger.info(
-                        "%s: the API keeps %s of data; starting at %s instead of %s",
-                        self.name, self.retention, format_timestamp(oldest), format_timestamp(start),
+                        "%s: the API keeps about %d days of data; starting at %s instead of %s",
+                        self.name, round(self.retention / dt.timedelta(days=1)),
+                        format_timestamp(oldest), format_timestamp(start),
                     )
                     start = oldest
                 else:
                     self.logger.warning(
-                        "%s: start %s is older than the %s the API usually keeps; "
+                        "%s: start %s is older than the %d days the API usually keeps; "
                         "older records may be missing at the source",
-                        self.name, format_timestamp(start), self.retention,
+                        self.name, format_timestamp(start), round(self.retention / dt.timedelta(days=1)),
                     )
         return start
 

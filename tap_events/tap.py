@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import sys
 import typing as t
 from urllib.parse import urlsplit
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 from tap_events import monitor, serverless, taskrouter, telnyx
 from tap_events.timestamps import parse_timestamp
@@ -151,6 +152,15 @@ class TapEvents(Tap):
             summary = "Invalid settings, nothing was requested: " + " ".join(errors)
             raise ConfigValidationError(summary, errors=[summary], schema=None)
         return errors
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """An API failure ends the run with its one-paragraph message, not a traceback."""
+        try:
+            super().invoke(*args, **kwargs)
+        except FatalAPIError as exc:
+            cls.logger.error("%s", exc)  # noqa: TRY400
+            sys.exit(1)
 
     def discover_streams(self) -> list[Stream]:
         config = self._config

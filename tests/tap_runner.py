@@ -106,12 +106,13 @@ def run_tap_and_kill(
     config: dict[str, t.Any],
     *,
     state: dict[str, t.Any] | None = None,
+    catalog: dict[str, t.Any] | None = None,
     kill_when: t.Callable[[list[dict[str, t.Any]]], bool],
     timeout: float = 120,
 ) -> TapRun:
     """Run the tap and `kill -9` it as soon as `kill_when(messages so far)` is true."""
     with tempfile.TemporaryDirectory() as directory:
-        arguments = tap_arguments(Path(directory), config, state, None, [])
+        arguments = tap_arguments(Path(directory), config, state, catalog, [])
         process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert process.stdout is not None
         lines: list[str] = []

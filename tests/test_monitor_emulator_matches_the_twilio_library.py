@@ -1,0 +1,83 @@
+"""The official twilio helper library pages through the emulator: its Monitor pages are genuine."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import requests
+from twilio.base.exceptions import TwilioException
+from twilio.rest import Client
+
+from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+
+def _client(emulator) -> Client:
+    client = Client(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
+    client.monitor.base_url = emulator.base_url
+    return client
+
+
+def test_twilio_library_lists_every_event_newest_first(emulator):
+    events = _client(emulator).monitor.v1.events.list(page_size=37)
+
+    expected = sorted(emulator.monitor.events[DEFAULT_ACCOUNT_SID], key=lambda e: (e["event_date"], e["sid"]), reverse=True)
+    assert [event.sid for event in events] == [event["sid"] for event in expected]
+    assert all(isinstance(event.event_date, dt.datetime) for event in events)
+
+
+def test_twilio_library_lists_alerts_in_a_date_range(emulator):
+    alerts = list(emulator.monitor.alerts[DEFAULT_ACCOUNT_SID])
+    start = dt.datetime.fromisoformat(alerts[len(alerts) // 2]["date_created"].replace("Z", "+00:00"))
+
+    listed = _client(emulator).monitor.v1.alerts.list(start_date=start, page_size=20)
+
+    assert {alert.sid for alert in listed} == {a["sid"] for a in alerts if a["date_created"] >= alerts[len(alerts) // 2]["date_created"]}
+
+
+def test_wrong_credentials_get_twilio_error_20003(emulator):
+    client = Client(DEFAULT_ACCOUNT_SID, "wrong-token")
+    client.monitor.base_url = emulator.base_url
+
+    with pytest.raises(TwilioException) as raised:
+        client.monitor.v1.events.list(limit=1)
+
+    response = raised.value.args[1]
+    assert response.status_code == 401
+    assert response.text and '"code":20003' in response.text
+
+
+def test_two_filters_in_one_request_are_refused_with_400(emulator):
+    response = requests.get(
+        f"{emulator.base_url}/v1/Events",
+        params={"ActorSid": "US" + "0" * 32, "EventType": "account.updated"},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"code", "message", "more_info", "status"}
+
+
+def test_one_filter_with_a_date_range_is_allowed(emulator):
+    event = next(iter(emulator.monitor.events[DEFAULT_ACCOUNT_SID]))
+    response = requests.get(
+        f"{emulator.base_url}/v1/Events",
+        params={"EventType": event["event_type"], "StartDate": event["event_date"], "EndDate": event["event_date"]},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
+    )
+
+    assert response.status_code == 200
+    assert event["sid"] in {e["sid"] for e in response.json()["events"]}
+    assert all(e["event_type"] == event["event_type"] for e in response.json()["events"])
+
+
+def test_alert_queries_older_than_30_days_are_refused(emulator):
+    too_old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = requests.get(
+        f"{emulator.base_url}/v1/Alerts", params={"StartDate": too_old},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=10,
+    )
+
+    assert response.status_code == 400
