@@ -88,6 +88,7 @@ class Fault:
     kinds: `status` (an error answer with `status`, `code`, optional `retry_after`),
     `truncate` (200 with half the body), `not_json` (200 with an HTML body),
     `reset` (connection closed without an answer), `delay` (answer after `delay` seconds).
+    The first `skip` matching requests are answered normally.
     """
 
     path: str
@@ -97,6 +98,7 @@ class Fault:
     code: int | str | None = None
     retry_after: str | None = None
     delay: float = 0.0
+    skip: int = 0
 
 
 class Faults:
@@ -118,6 +120,9 @@ class Faults:
         with self._lock:
             for fault in self._faults:
                 if path.startswith(fault.path) and fault.times > 0:
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     return fault
         return None
@@ -129,6 +134,7 @@ class SeenRequest:
     url: str
     headers: dict[str, str]
     status: int = 0
+    at: float = field(default_factory=time.monotonic)
 
 
 class Emulator:

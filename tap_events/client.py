@@ -145,15 +145,17 @@ class TapEventsStream(RESTStream[t.Any]):
     base_url_setting: t.ClassVar[str]
     schema = StreamSchema(SCHEMAS)
     allow_redirects = False
-    #: Seconds to wait for the server to connect and to answer each read.
-    timeout = 60  # type: ignore[assignment]
-    #: Retries give up after this many attempts or this many seconds, whichever comes first.
-    max_tries: t.ClassVar[int] = 8
-    max_retry_seconds: t.ClassVar[float] = 600.0
+    #: Retries of one request give up after `max_request_retries` or this long, whichever first.
+    max_retry_seconds: t.ClassVar[float] = 900.0
     backoff_factor: t.ClassVar[float] = 1.0
     #: Only these fields are normalised to one timestamp format (see `timestamp_precision`).
     timestamp_fields: t.ClassVar[tuple[str, ...]] = ()
     timestamp_precision: t.ClassVar[str] = "seconds"
+
+    @property
+    def timeout(self) -> int:
+        """Seconds to wait for the server to connect, and for each read of its answer."""
+        return int(self.config.get("request_timeout_seconds", 60))
 
     @property
     def url_base(self) -> str:
@@ -184,7 +186,7 @@ class TapEventsStream(RESTStream[t.Any]):
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError,
             ),
-            max_tries=self.max_tries,
+            max_tries=self.config.get("max_request_retries", 8) + 1,
             max_time=self.max_retry_seconds,
             jitter=None,
             on_backoff=self.backoff_handler,

@@ -70,9 +70,10 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
     page_size = config.get("page_size")
     if page_size is not None and (isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000):
         errors.append(f"page_size must be an integer from 1 to 1000, got {page_size!r}.")
-    lookback = config.get("lookback_window_minutes")
-    if lookback is not None and (isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 0):
-        errors.append(f"lookback_window_minutes must be a whole number of minutes, 0 or more, got {lookback!r}.")
+    for setting, minimum in (("lookback_window_minutes", 0), ("max_request_retries", 0), ("request_timeout_seconds", 1)):
+        value = config.get(setting)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+            errors.append(f"{setting} must be a whole number, {minimum} or more, got {value!r}.")
     for setting in BASE_URL_SETTINGS:
         value = config.get(setting)
         if value is None:
@@ -134,6 +135,11 @@ class TapEvents(Tap):
                                 "late-arriving events; duplicates are resolved by primary key downstream."),
         th.Property("page_size", th.IntegerType, default=1000, title="Page Size",
                     description="Records per request, 1 to 1000 (Telnyx pages are capped at 250)."),
+        th.Property("request_timeout_seconds", th.IntegerType, default=60, title="Request Timeout (seconds)",
+                    description="How long to wait for an API to connect and for each read of its answer."),
+        th.Property("max_request_retries", th.IntegerType, default=8, title="Max Request Retries",
+                    description="Retries of a failed request (5xx, 429, timeouts, resets, truncated bodies) "
+                                "with exponential backoff and jitter, honouring Retry-After, before the run fails."),
         *[
             th.Property(setting, th.StringType, default=default, title=setting.replace("_", " ").title(),
                         description=f"Base URL of the API (default {default}); https, or http on loopback only.")

@@ -1,0 +1,78 @@
+"""Failures that are not retried, or retried in vain, end the run with a message naming
+stream, endpoint, HTTP status and API error code; STATE never claims unemitted records."""
+
+from __future__ import annotations
+
+from tests.tap_runner import catalog_selecting, run_tap
+
+STREAM = "twilio_monitor_events"
+
+
+def _state_never_ahead_of_records(run) -> None:
+    newest = ""
+    for message in run.messages:
+        if message["type"] == "RECORD" and message["stream"] == STREAM:
+            newest = max(newest, message["record"]["event_date"])
+        if message["type"] == "STATE":
+            bookmark = message["value"].get("bookmarks", {}).get(STREAM, {}).get("replication_key_value")
+            assert bookmark is None or bookmark <= newest
+
+
+def test_exhausted_retries_fail_with_stream_endpoint_status_and_code(emulator, twilio_config):
+    config = {**twilio_config, "max_request_retries": 2}
+    catalog = catalog_selecting(config, [STREAM])
+    emulator.faults.add("/v1/Events", status=503, code=20503, times=1000)
+
+    run = run_tap(config, catalog=catalog)
+
+    assert run.returncode != 0
+    assert "twilio_monitor_events" in run.stderr
+    assert "/v1/Events" in run.stderr
+    assert "HTTP 503" in run.stderr and "Twilio error 20503" in run.stderr
+    assert "gave up after retrying" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert sum(1 for seen in emulator.seen if seen.status == 503) == 3
+
+
+def test_a_failure_mid_run_leaves_a_state_that_claims_only_emitted_records(emulator, twilio_config):
+    config = {**twilio_config, "max_request_retries": 0, "page_size": 10}
+    catalog = catalog_selecting(config, [STREAM])
+    # Let the first days through, then fail every request.
+    emulator.faults.add("/v1/Events", status=500, times=1000, skip=40)
+
+    run = run_tap(config, catalog=catalog)
+
+    assert run.returncode != 0
+    assert run.records[STREAM], "some records were emitted before the failure"
+    _state_never_ahead_of_records(run)
+
+
+def test_refused_credentials_are_not_retried_and_name_the_provider(emulator, twilio_config):
+    config = {**twilio_config, "twilio_auth_token": "not-the-token"}
+
+    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+
+    assert run.returncode != 0
+    assert "authentication failed for Twilio" in run.stderr
+    assert "HTTP 401" in run.stderr and "Twilio error 20003" in run.stderr
+    assert len([seen for seen in emulator.seen if seen.status == 401]) == 1
+
+
+def test_forbidden_is_reported_as_an_authentication_failure(emulator, twilio_config):
+    emulator.faults.add("/v1/Events", status=403, code=20403, times=1)
+
+    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [STREAM]))
+
+    assert run.returncode != 0
+    assert "authentication failed for Twilio" in run.stderr and "HTTP 403" in run.stderr
+
+
+def test_a_bad_request_shows_the_request_and_the_api_message(emulator, twilio_config):
+    emulator.faults.add("/v1/Events", status=400, code=20001, times=1)
+
+    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [STREAM]))
+
+    assert run.returncode != 0
+    assert "GET http://127.0.0.1" in run.stderr and "StartDate=" in run.stderr
+    assert "HTTP 400" in run.stderr and "Twilio error 20001: Injected fault" in run.stderr
+    assert len([seen for seen in emulator.seen if seen.status == 400]) == 1

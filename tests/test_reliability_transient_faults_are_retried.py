@@ -1,0 +1,72 @@
+"""5xx, resets, timeouts, 429s and truncated bodies are retried, and the run still emits every record once."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import pytest
+
+from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.tap_runner import catalog_selecting, run_tap
+
+STREAM = "twilio_monitor_events"
+
+
+@pytest.fixture
+def events_only(twilio_config):
+    config = {**twilio_config, "page_size": 50, "max_request_retries": 3, "request_timeout_seconds": 2}
+    return config, catalog_selecting(config, [STREAM])
+
+
+def _assert_complete(emulator, run):
+    assert run.returncode == 0, run.stderr
+    sids = [record["sid"] for record in run.records[STREAM]]
+    assert len(sids) == len(set(sids))
+    assert set(sids) == {event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]}
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_retried(emulator, events_only, status):
+    config, catalog = events_only
+    emulator.faults.add("/v1/Events", status=status, times=2)
+
+    run = run_tap(config, catalog=catalog)
+
+    _assert_complete(emulator, run)
+    assert [seen.status for seen in emulator.seen].count(status) == 2
+    assert f"HTTP {status}" in run.stderr  # each retry is logged with its cause
+
+
+@pytest.mark.parametrize("kind", ["reset", "truncate", "not_json"])
+def test_broken_answers_are_retried_never_half_parsed(emulator, events_only, kind):
+    config, catalog = events_only
+    emulator.faults.add("/v1/Events", kind=kind, times=2)
+
+    run = run_tap(config, catalog=catalog)
+
+    _assert_complete(emulator, run)
+
+
+def test_a_slow_answer_times_out_and_is_retried(emulator, events_only):
+    config, catalog = events_only
+    emulator.faults.add("/v1/Events", kind="delay", delay=3.0, times=1)
+
+    run = run_tap(config, catalog=catalog)
+
+    _assert_complete(emulator, run)
+    assert "ReadTimeout" in run.stderr
+
+
+@pytest.mark.parametrize("retry_after", ["seconds", "http-date"])
+def test_429_waits_as_long_as_retry_after_asks(emulator, events_only, retry_after):
+    config, catalog = events_only
+    value = "3" if retry_after == "seconds" else email.utils.formatdate(time.time() + 4, usegmt=True)
+    emulator.faults.add("/v1/Events", status=429, code=20429, retry_after=value, times=1)
+
+    run = run_tap(config, catalog=catalog)
+
+    _assert_complete(emulator, run)
+    refused = next(index for index, seen in enumerate(emulator.seen) if seen.status == 429)
+    waited = emulator.seen[refused + 1].at - emulator.seen[refused].at
+    assert waited >= 2.5  # Retry-After is honoured (an HTTP date is rounded to whole seconds)
