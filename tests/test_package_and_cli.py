@@ -74,3 +74,12 @@ def test_meltano_settings_match_the_tap_settings():
     for setting in extractor["settings"]:
         assert setting.get("sensitive", False) == bool(properties[setting["name"]].get("secret")), setting["name"]
         assert setting["label"] and setting["description"] and setting["kind"]
+
+
+def test_readme_settings_table_is_the_about_output():
+    markdown = subprocess.run([sys.executable, "-m", "tap_events", "--about", "--format=markdown"], capture_output=True, text=True, check=True).stdout
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("<!-- settings:start -->")[1].split("<!-- settings:end -->")[0].strip().splitlines()
+
+    about_rows = [line for line in markdown.splitlines() if line.startswith("| ") and line.split("|")[1].strip() in TapEvents.config_jsonschema["properties"]]
+    assert table[2:] == about_rows
