@@ -35,7 +35,9 @@ EVENT_TYPES = [
     ("message", "message.deleted"),
 ]
 EVENT_FILTERS = ("ActorSid", "EventType", "ResourceSid", "SourceIpAddress")
-EVENT_FILTER_FIELDS = dict(zip(EVENT_FILTERS, ("actor_sid", "event_type", "resource_sid", "source_ip_address"), strict=True))
+EVENT_FILTER_FIELDS = dict(
+    zip(EVENT_FILTERS, ("actor_sid", "event_type", "resource_sid", "source_ip_address"), strict=True)
+)
 ALERT_LEVELS = ("error", "warning", "notice", "debug")
 
 
@@ -58,12 +60,16 @@ class MonitorAPI:
         self.alert_retention = dt.timedelta(days=30)
         self.events: dict[str, SortedRecords] = {}
         self.alerts: dict[str, SortedRecords] = {}
-        self.generate(DEFAULT_ACCOUNT_SID, monitor_events, monitor_alerts, monitor_days)
+        self.sizes = (monitor_events, monitor_alerts, monitor_days)
+        self.add_account(DEFAULT_ACCOUNT_SID)
 
     def routes(self) -> list[tuple[str, str, t.Callable[..., Response]]]:
         return [("GET", r"/v1/Events", self.list_events), ("GET", r"/v1/Alerts", self.list_alerts)]
 
     # ---- data --------------------------------------------------------------------------
+
+    def add_account(self, account_sid: str) -> None:
+        self.generate(account_sid, *self.sizes)
 
     def generate(self, account_sid: str, events: int, alerts: int, days: int) -> None:
         """Records spread over the last `days` days, in bursts that share a second."""
@@ -72,9 +78,7 @@ class MonitorAPI:
         self.alerts.setdefault(account_sid, SortedRecords("date_created"))
         moments = self._moments(now, days, events)
         self.events[account_sid].extend(self.make_event(account_sid, when) for when in moments)
-        self.alerts[account_sid].extend(
-            self.make_alert(account_sid, when) for when in self._moments(now, days, alerts)
-        )
+        self.alerts[account_sid].extend(self.make_alert(account_sid, when) for when in self._moments(now, days, alerts))
 
     def _moments(self, now: dt.datetime, days: int, count: int) -> list[dt.datetime]:
         moments: list[dt.datetime] = []
@@ -97,7 +101,9 @@ class MonitorAPI:
             "actor_sid": actor_sid,
             "actor_type": {"api": "account", "web": "user", "twilio": "twilio-admin"}[source],
             "description": None if rng.random() < 0.7 else f"{event_type} by {source}",
-            "event_data": {"resource_properties": {"friendly_name": {"previous": "old", "updated": f"name-{rng.randrange(1000)}"}}},
+            "event_data": {
+                "resource_properties": {"friendly_name": {"previous": "old", "updated": f"name-{rng.randrange(1000)}"}}
+            },
             "event_date": twilio_timestamp(when),
             "event_type": event_type,
             "resource_sid": resource_sid,
@@ -141,7 +147,9 @@ class MonitorAPI:
         account = self.emulator.twilio_account(request)
         chosen = [name for name in EVENT_FILTERS if request.param(name) is not None]
         if len(chosen) > 1:
-            raise twilio_error(400, 20001, "Only one of ActorSid, EventType, ResourceSid or SourceIpAddress may be given")
+            raise twilio_error(
+                400, 20001, "Only one of ActorSid, EventType, ResourceSid or SourceIpAddress may be given"
+            )
         start = parse_date_param(request, "StartDate")
         end = parse_date_param(request, "EndDate")
         # Whole UTC days: the time of day in StartDate/EndDate is ignored.
@@ -162,8 +170,12 @@ class MonitorAPI:
             **filters,
         }
         return twilio_page(
-            self.emulator, request, records, key="events",
-            cursor=lambda record: (record["event_date"], record["sid"]), filters=echoed,
+            self.emulator,
+            request,
+            records,
+            key="events",
+            cursor=lambda record: (record["event_date"], record["sid"]),
+            filters=echoed,
         )
 
     def list_alerts(self, request: Request) -> Response:
@@ -188,6 +200,10 @@ class MonitorAPI:
             if request.param(name) is not None
         }
         return twilio_page(
-            self.emulator, request, records, key="alerts",
-            cursor=lambda record: (record["date_created"], record["sid"]), filters=echoed,
+            self.emulator,
+            request,
+            records,
+            key="alerts",
+            cursor=lambda record: (record["date_created"], record["sid"]),
+            filters=echoed,
         )

@@ -289,6 +289,13 @@ class Emulator:
 
     # ---- credentials ---------------------------------------------------------------------
 
+    def add_twilio_account(self, account_sid: str, auth_token: str) -> None:
+        """Another account (a subaccount, say) with its own credential and its own data in every API."""
+        self.twilio_accounts[account_sid] = auth_token
+        for api in self.apis:
+            if hasattr(api, "add_account"):
+                api.add_account(account_sid)
+
     def twilio_account(self, request: Request) -> str:
         """The account a Twilio request authenticates as, or 401 with Twilio's error 20003."""
         header = request.headers.get("authorization", "")

@@ -27,7 +27,15 @@ STREAMS: dict[str, tuple[str, str, dict[str, t.Any]]] = {
 # Constraints dropped everywhere: documentation in the spec, but a loader would enforce them
 # (e.g. VARCHAR(34) from maxLength) and the spec gets some wrong (actor_sid may be an AC sid).
 DROPPED_KEYWORDS = {
-    "minLength", "maxLength", "pattern", "enum", "description", "example", "examples", "title", "x-twilio",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "enum",
+    "description",
+    "example",
+    "examples",
+    "title",
+    "x-twilio",
 }
 # Untyped "any JSON" fields in the spec that are objects in practice.
 FIXES: dict[str, dict[str, t.Any]] = {
@@ -51,10 +59,7 @@ def to_json_schema(node: t.Any, components: dict[str, t.Any]) -> t.Any:
         if key == "format" and value not in ("date-time", "date"):
             continue
         if key == "properties":
-            result[key] = {
-                name: FIXES.get(name) or to_json_schema(prop, components)
-                for name, prop in value.items()
-            }
+            result[key] = {name: FIXES.get(name) or to_json_schema(prop, components) for name, prop in value.items()}
         else:
             result[key] = to_json_schema(value, components)
     kind = result.get("type")

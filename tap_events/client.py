@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.utils
 import logging
 import random
 import typing as t
+from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,7 +17,7 @@ from urllib.parse import urlsplit
 import backoff
 import orjson
 import requests
-from requests.auth import AuthBase, HTTPBasicAuth
+from requests.auth import AuthBase
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
@@ -124,10 +127,7 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
             )
             raise APIRequestError(msg)
         if next_page_url in self._seen or next_page_url == response.request.url:
-            msg = (
-                f"{self._describe()}: pagination cycle: next_page_url {next_page_url} "
-                "points at a page already read."
-            )
+            msg = f"{self._describe()}: pagination cycle: next_page_url {next_page_url} points at a page already read."
             raise APIRequestError(msg)
         self._seen.add(next_page_url)
         return str(next_page_url)
@@ -199,10 +199,7 @@ class TapEventsStream(RESTStream[t.Any]):
             except RetriableAPIError as exc:
                 raise APIRequestError(f"{exc}; gave up after retrying") from exc
             except (ConnectionError, requests.exceptions.RequestException) as exc:
-                msg = (
-                    f"{self.name}: GET {prepared_request.url} failed after retrying: "
-                    f"{type(exc).__name__}: {exc}"
-                )
+                msg = f"{self.name}: GET {prepared_request.url} failed after retrying: {type(exc).__name__}: {exc}"
                 raise APIRequestError(msg) from exc
 
         return request
@@ -220,11 +217,7 @@ class TapEventsStream(RESTStream[t.Any]):
     def backoff_handler(self, details: Details) -> None:
         exception = details.get("exception")
         response = getattr(exception, "response", None)
-        cause = (
-            f"HTTP {response.status_code}"
-            if isinstance(response, requests.Response)
-            else type(exception).__name__
-        )
+        cause = f"HTTP {response.status_code}" if isinstance(response, requests.Response) else type(exception).__name__
         self.logger.warning(
             "%s: %s on GET %s; retry %d in %.1f s",
             self.name,
@@ -277,9 +270,9 @@ class TapEventsStream(RESTStream[t.Any]):
     records_key: t.ClassVar[str] = "data"
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        for field in self.timestamp_fields:
-            if row.get(field):
-                row[field] = format_timestamp(parse_timestamp(row[field]), self.timestamp_precision)
+        for name in self.timestamp_fields:
+            if row.get(name):
+                row[name] = format_timestamp(parse_timestamp(row[name]), self.timestamp_precision)
         return row
 
     #: Context keys that identify a parent resource in the URL; a 404 on them means it is gone.
@@ -350,15 +343,19 @@ class TimeWindowStream(TapEventsStream):
                 if self.clamp_to_retention:
                     self.logger.info(
                         "%s: the API keeps about %d days of data; starting at %s instead of %s",
-                        self.name, round(self.retention / dt.timedelta(days=1)),
-                        format_timestamp(oldest), format_timestamp(start),
+                        self.name,
+                        round(self.retention / dt.timedelta(days=1)),
+                        format_timestamp(oldest),
+                        format_timestamp(start),
                     )
                     start = oldest
                 else:
                     self.logger.warning(
                         "%s: start %s is older than the %d days the API usually keeps; "
                         "older records may be missing at the source",
-                        self.name, format_timestamp(start), round(self.retention / dt.timedelta(days=1)),
+                        self.name,
+                        format_timestamp(start),
+                        round(self.retention / dt.timedelta(days=1)),
                     )
         return start
 
@@ -406,17 +403,72 @@ class TimeWindowStream(TapEventsStream):
         self._write_state_message()
 
 
+@dataclass(frozen=True)
+class TwilioAccount:
+    """One account to read, with the credential Basic auth sends: an API key pair or the auth token."""
+
+    account_sid: str
+    username: str
+    password: str = field(repr=False)
+
+    @property
+    def authorization(self) -> str:
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        return f"Basic {token}"
+
+
+def twilio_accounts(config: t.Mapping[str, t.Any]) -> list[TwilioAccount]:
+    """The single-account settings and every `twilio_accounts` entry, once per account SID."""
+    entries = [
+        {
+            "account_sid": config.get("twilio_account_sid"),
+            "auth_token": config.get("twilio_auth_token"),
+            "api_key_sid": config.get("twilio_api_key_sid"),
+            "api_key_secret": config.get("twilio_api_key_secret"),
+        },
+        *(config.get("twilio_accounts") or []),
+    ]
+    accounts: dict[str, TwilioAccount] = {}
+    for entry in entries:
+        sid = entry.get("account_sid")
+        if not sid or sid in accounts:
+            continue
+        if entry.get("api_key_sid") and entry.get("api_key_secret"):
+            accounts[sid] = TwilioAccount(sid, entry["api_key_sid"], entry["api_key_secret"])
+        elif entry.get("auth_token"):
+            accounts[sid] = TwilioAccount(sid, sid, entry["auth_token"])
+    return list(accounts.values())
+
+
 class TwilioStream(TapEventsStream):
-    """Twilio: Basic auth with the account's auth token or an API key pair, next_page_url paging."""
+    """Twilio: Basic auth per account (auth token or API key pair), next_page_url paging.
+
+    Every account is a partition: `account_sid` is in every context, so each account keeps
+    its own bookmarks, and the request carries that account's credential.
+    """
 
     provider = "Twilio"
 
+    @cached_property
+    def accounts(self) -> dict[str, TwilioAccount]:
+        return {account.account_sid: account for account in twilio_accounts(self.config)}
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        if self.parent_stream_type is not None:
+            return None  # contexts come from the parent stream, account_sid included
+        return [{"account_sid": account_sid} for account_sid in self.accounts]
+
     @property
     def authenticator(self) -> AuthBase:
-        config = self.config
-        if config.get("twilio_api_key_sid") and config.get("twilio_api_key_secret"):
-            return HTTPBasicAuth(config["twilio_api_key_sid"], config["twilio_api_key_secret"])
-        return HTTPBasicAuth(config["twilio_account_sid"], config["twilio_auth_token"])
+        return _NoAuth()  # per-account credentials are set in `get_http_request`
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        context = page.stream_context or {}
+        account = self.accounts.get(context.get("account_sid", "")) or next(iter(self.accounts.values()))
+        request.headers = {**request.headers, "Authorization": account.authorization}
+        return request
 
     def get_new_paginator(self) -> NextPageUrlPaginator:
         return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}")
@@ -462,6 +514,11 @@ class TelnyxPaginator(PageNumberPaginator):
     def has_more(self, response: requests.Response) -> bool:
         meta = response_body(response).get("meta") or {}
         return int(meta.get("page_number") or 0) < int(meta.get("total_pages") or 0)
+
+
+class _NoAuth(AuthBase):
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
 
 
 class BearerAuth(AuthBase):

@@ -13,6 +13,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 
 from tap_events import monitor, serverless, taskrouter, telnyx
+from tap_events.client import twilio_accounts
 from tap_events.timestamps import parse_timestamp
 
 TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
@@ -24,86 +25,106 @@ BASE_URL_SETTINGS = {
     "twilio_serverless_base_url": "https://serverless.twilio.com",
     "telnyx_base_url": "https://api.telnyx.com",
 }
-SID_PATTERNS = {
-    "twilio_account_sid": ("AC", re.compile(r"^AC[0-9a-fA-F]{32}$")),
-    "twilio_api_key_sid": ("SK", re.compile(r"^SK[0-9a-fA-F]{32}$")),
+SID_PREFIXES = {
+    "twilio_account_sid": "AC",
+    "twilio_api_key_sid": "SK",
+    "twilio_workspace_sids": "WS",
+    "twilio_service_sids": "ZS",
 }
-LIST_SID_PATTERNS = {
-    "twilio_workspace_sids": ("WS", re.compile(r"^WS[0-9a-fA-F]{32}$")),
-    "twilio_service_sids": ("ZS", re.compile(r"^ZS[0-9a-fA-F]{32}$")),
+WHOLE_NUMBERS = {  # setting: (minimum, maximum)
+    "page_size": (1, 1000),
+    "lookback_window_minutes": (0, None),
+    "max_request_retries": (0, None),
+    "request_timeout_seconds": (1, None),
 }
 
 
 def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
         return False
 
 
+def _sid_error(name: str, value: t.Any, prefix: str) -> str | None:
+    if re.fullmatch(rf"{prefix}[0-9a-fA-F]{{32}}", str(value)):
+        return None
+    return f"{name} must be '{prefix}' followed by 32 hexadecimal characters, got {value!r}."
+
+
+def _credential_errors(name: str, entry: t.Mapping[str, t.Any], prefix: str = "") -> list[str]:
+    """One account's SIDs and credential: `prefix` is '' for entries of twilio_accounts, 'twilio_' otherwise."""
+    errors = []
+    for key, sid_prefix in (("account_sid", "AC"), ("api_key_sid", "SK")):
+        if entry.get(f"{prefix}{key}"):
+            errors.append(_sid_error(f"{name}{prefix}{key}", entry[f"{prefix}{key}"], sid_prefix))
+    if bool(entry.get(f"{prefix}api_key_sid")) != bool(entry.get(f"{prefix}api_key_secret")):
+        errors.append(f"{name}{prefix}api_key_sid and {name}{prefix}api_key_secret must be given together.")
+    has_secret = entry.get(f"{prefix}auth_token") or entry.get(f"{prefix}api_key_secret")
+    if has_secret and not entry.get(f"{prefix}account_sid"):
+        errors.append(f"{name}{prefix}account_sid is required with Twilio credentials.")
+    if entry.get(f"{prefix}account_sid") and not has_secret:
+        errors.append(f"{name}{prefix}account_sid needs {prefix}auth_token, or {prefix}api_key_sid with its secret.")
+    return [error for error in errors if error]
+
+
+def _base_url_error(setting: str, value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"{setting} must be an absolute URL such as https://host, got {value!r}."
+    if parts.scheme != "https" and not _is_loopback(parts.hostname):
+        return f"{setting} must use https (plain http is allowed only for loopback addresses), got {value!r}."
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return f"{setting} must be a bare scheme://host[:port] URL without query, fragment or user info."
+    return None
+
+
 def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
     """Every problem with the settings, each naming its setting and never echoing a secret."""
-    errors: list[str] = []
-    for setting, (prefix, pattern) in SID_PATTERNS.items():
-        value = config.get(setting)
-        if value and not pattern.match(str(value)):
-            errors.append(f"{setting} must be '{prefix}' followed by 32 hexadecimal characters, got {value!r}.")
-    for setting, (prefix, pattern) in LIST_SID_PATTERNS.items():
-        for value in config.get(setting) or []:
-            if not pattern.match(str(value)):
-                errors.append(f"{setting} entries must be '{prefix}' followed by 32 hexadecimal characters, got {value!r}.")
+    errors: list[str | None] = []
+    for setting in ("twilio_workspace_sids", "twilio_service_sids"):
+        errors += [
+            _sid_error(f"{setting} entries", value, SID_PREFIXES[setting]) for value in config.get(setting) or []
+        ]
+    dates = {}
     for setting in ("start_date", "end_date"):
+        if config.get(setting) is not None:
+            try:
+                dates[setting] = parse_timestamp(str(config[setting]))
+            except ValueError:
+                errors.append(
+                    f"{setting} must be an ISO 8601 date or date-time such as 2026-01-31, got {config[setting]!r}."
+                )
+    if len(dates) == 2 and dates["end_date"] <= dates["start_date"]:
+        errors.append("end_date must be later than start_date.")
+    for setting, (minimum, maximum) in WHOLE_NUMBERS.items():
         value = config.get(setting)
         if value is None:
             continue
-        try:
-            parse_timestamp(str(value))
-        except ValueError:
-            errors.append(f"{setting} must be an ISO 8601 date or date-time such as 2026-01-31T00:00:00Z, got {value!r}.")
-    if not errors and config.get("start_date") and config.get("end_date"):
-        if parse_timestamp(config["end_date"]) <= parse_timestamp(config["start_date"]):
-            errors.append("end_date must be later than start_date.")
-    page_size = config.get("page_size")
-    if page_size is not None and (isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000):
-        errors.append(f"page_size must be an integer from 1 to 1000, got {page_size!r}.")
-    for setting, minimum in (("lookback_window_minutes", 0), ("max_request_retries", 0), ("request_timeout_seconds", 1)):
-        value = config.get(setting)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
-            errors.append(f"{setting} must be a whole number, {minimum} or more, got {value!r}.")
-    for setting in BASE_URL_SETTINGS:
-        value = config.get(setting)
-        if value is None:
-            continue
-        parts = urlsplit(str(value))
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            errors.append(f"{setting} must be an absolute URL such as https://host, got {value!r}.")
-        elif parts.scheme != "https" and not _is_loopback(parts.hostname):
-            errors.append(f"{setting} must use https (plain http is allowed only for loopback addresses), got {value!r}.")
-        elif parts.query or parts.fragment or parts.username or parts.password:
-            errors.append(f"{setting} must be a bare scheme://host[:port] URL without query, fragment or user info.")
-    has_token = bool(config.get("twilio_auth_token"))
-    has_key = bool(config.get("twilio_api_key_sid")) and bool(config.get("twilio_api_key_secret"))
-    if bool(config.get("twilio_api_key_sid")) != bool(config.get("twilio_api_key_secret")):
-        errors.append("twilio_api_key_sid and twilio_api_key_secret must be given together.")
-    if (has_token or has_key) and not config.get("twilio_account_sid"):
-        errors.append("twilio_account_sid is required with Twilio credentials.")
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value > (maximum or value):
+            limits = f"from {minimum} to {maximum}" if maximum else f"{minimum} or more"
+            errors.append(f"{setting} must be a whole number {limits}, got {value!r}.")
+    errors += [_base_url_error(setting, str(config[setting])) for setting in BASE_URL_SETTINGS if setting in config]
+    errors += _credential_errors("", config, prefix="twilio_")
+    for index, entry in enumerate(config.get("twilio_accounts") or []):
+        if not isinstance(entry, dict):
+            errors.append(f"twilio_accounts[{index}] must be an object with account_sid and its credential.")
+        else:
+            errors += _credential_errors(f"twilio_accounts[{index}].", {"account_sid": None, **entry})
+            if not any(entry.get(key) for key in ("account_sid", "auth_token", "api_key_secret")):
+                errors.append(f"twilio_accounts[{index}] is empty: it needs account_sid and its credential.")
     if not twilio_configured(config) and not telnyx_configured(config):
         errors.append(
             "No credentials: set twilio_account_sid with twilio_auth_token (or twilio_api_key_sid and "
             "twilio_api_key_secret), and/or telnyx_api_key."
         )
-    return errors
+    return [error for error in errors if error]
 
 
 def twilio_configured(config: t.Mapping[str, t.Any]) -> bool:
-    has_secret = bool(config.get("twilio_auth_token")) or (
-        bool(config.get("twilio_api_key_sid")) and bool(config.get("twilio_api_key_secret"))
-    )
-    return bool(config.get("twilio_account_sid")) and has_secret
+    return bool(twilio_accounts(config))
 
 
 def telnyx_configured(config: t.Mapping[str, t.Any]) -> bool:
@@ -116,39 +137,119 @@ class TapEvents(Tap):
     name = "tap-events"
 
     config_jsonschema = th.PropertiesList(
-        th.Property("twilio_account_sid", th.StringType, title="Twilio Account SID",
-                    description="The account to read: 'AC' followed by 32 hex characters."),
-        th.Property("twilio_auth_token", th.StringType, secret=True, title="Twilio Auth Token",
-                    description="The account's auth token (or use an API key pair below)."),
-        th.Property("twilio_api_key_sid", th.StringType, title="Twilio API Key SID",
-                    description="Optional 'SK…' API key: with its secret, used instead of the auth token."),
-        th.Property("twilio_api_key_secret", th.StringType, secret=True, title="Twilio API Key Secret",
-                    description="Secret of the API key."),
-        th.Property("telnyx_api_key", th.StringType, secret=True, title="Telnyx API Key",
-                    description="Telnyx v2 API key, sent as a Bearer token."),
-        th.Property("start_date", th.DateTimeType, title="Start Date",
-                    description="Earliest record to read (ISO 8601). Default: 30 days before now."),
-        th.Property("end_date", th.DateTimeType, title="End Date",
-                    description="Optional upper bound (exclusive, ISO 8601), for fixed backfills."),
-        th.Property("lookback_window_minutes", th.IntegerType, default=10, title="Lookback Window (minutes)",
-                    description="How far before the bookmark an incremental run re-reads, to catch "
-                                "late-arriving events; duplicates are resolved by primary key downstream."),
-        th.Property("page_size", th.IntegerType, default=1000, title="Page Size",
-                    description="Records per request, 1 to 1000 (Telnyx pages are capped at 250)."),
-        th.Property("request_timeout_seconds", th.IntegerType, default=60, title="Request Timeout (seconds)",
-                    description="How long to wait for an API to connect and for each read of its answer."),
-        th.Property("max_request_retries", th.IntegerType, default=8, title="Max Request Retries",
-                    description="Retries of a failed request (5xx, 429, timeouts, resets, truncated bodies) "
-                                "with exponential backoff and jitter, honouring Retry-After, before the run fails."),
+        th.Property(
+            "twilio_account_sid",
+            th.StringType,
+            title="Twilio Account SID",
+            description="The account to read: 'AC' followed by 32 hex characters.",
+        ),
+        th.Property(
+            "twilio_auth_token",
+            th.StringType,
+            secret=True,
+            title="Twilio Auth Token",
+            description="The account's auth token (or use an API key pair below).",
+        ),
+        th.Property(
+            "twilio_api_key_sid",
+            th.StringType,
+            title="Twilio API Key SID",
+            description="Optional 'SK…' API key: with its secret, used instead of the auth token.",
+        ),
+        th.Property(
+            "twilio_api_key_secret",
+            th.StringType,
+            secret=True,
+            title="Twilio API Key Secret",
+            description="Secret of the API key.",
+        ),
+        th.Property(
+            "twilio_accounts",
+            th.ArrayType(
+                th.ObjectType(
+                    th.Property("account_sid", th.StringType, required=True),
+                    th.Property("auth_token", th.StringType, secret=True),
+                    th.Property("api_key_sid", th.StringType),
+                    th.Property("api_key_secret", th.StringType, secret=True),
+                )
+            ),
+            secret=True,
+            title="Twilio Accounts",
+            description="More accounts (e.g. subaccounts, which need their own credentials), each "
+            "{account_sid, auth_token} or {account_sid, api_key_sid, api_key_secret}; every "
+            "account is a partition of every Twilio stream with its own bookmarks.",
+        ),
+        th.Property(
+            "telnyx_api_key",
+            th.StringType,
+            secret=True,
+            title="Telnyx API Key",
+            description="Telnyx v2 API key, sent as a Bearer token.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            title="Start Date",
+            description="Earliest record to read (ISO 8601). Default: 30 days before now.",
+        ),
+        th.Property(
+            "end_date",
+            th.DateTimeType,
+            title="End Date",
+            description="Optional upper bound (exclusive, ISO 8601), for fixed backfills.",
+        ),
+        th.Property(
+            "lookback_window_minutes",
+            th.IntegerType,
+            default=10,
+            title="Lookback Window (minutes)",
+            description="How far before the bookmark an incremental run re-reads, to catch "
+            "late-arriving events; duplicates are resolved by primary key downstream.",
+        ),
+        th.Property(
+            "page_size",
+            th.IntegerType,
+            default=1000,
+            title="Page Size",
+            description="Records per request, 1 to 1000 (Telnyx pages are capped at 250).",
+        ),
+        th.Property(
+            "request_timeout_seconds",
+            th.IntegerType,
+            default=60,
+            title="Request Timeout (seconds)",
+            description="How long to wait for an API to connect and for each read of its answer.",
+        ),
+        th.Property(
+            "max_request_retries",
+            th.IntegerType,
+            default=8,
+            title="Max Request Retries",
+            description="Retries of a failed request (5xx, 429, timeouts, resets, truncated bodies) "
+            "with exponential backoff and jitter, honouring Retry-After, before the run fails.",
+        ),
         *[
-            th.Property(setting, th.StringType, default=default, title=setting.replace("_", " ").title(),
-                        description=f"Base URL of the API (default {default}); https, or http on loopback only.")
+            th.Property(
+                setting,
+                th.StringType,
+                default=default,
+                title=setting.replace("_", " ").title(),
+                description=f"Base URL of the API (default {default}); https, or http on loopback only.",
+            )
             for setting, default in BASE_URL_SETTINGS.items()
         ],
-        th.Property("twilio_workspace_sids", th.ArrayType(th.StringType), title="TaskRouter Workspace SIDs",
-                    description="Only these TaskRouter workspaces (default: every workspace of the account)."),
-        th.Property("twilio_service_sids", th.ArrayType(th.StringType), title="Serverless Service SIDs",
-                    description="Only these Serverless services (default: every service of the account)."),
+        th.Property(
+            "twilio_workspace_sids",
+            th.ArrayType(th.StringType),
+            title="TaskRouter Workspace SIDs",
+            description="Only these TaskRouter workspaces (default: every workspace of the account).",
+        ),
+        th.Property(
+            "twilio_service_sids",
+            th.ArrayType(th.StringType),
+            title="Serverless Service SIDs",
+            description="Only these Serverless services (default: every service of the account).",
+        ),
     ).to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -165,7 +266,7 @@ class TapEvents(Tap):
         try:
             super().invoke(*args, **kwargs)
         except FatalAPIError as exc:
-            cls.logger.error("%s", exc)  # noqa: TRY400
+            cls.logger.error("%s", exc)
             sys.exit(1)
 
     def discover_streams(self) -> list[Stream]:

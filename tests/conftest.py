@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from emulator import Emulator  # noqa: E402
+from emulator import Emulator
 
 
 @pytest.fixture

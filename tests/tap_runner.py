@@ -40,10 +40,34 @@ class TapRun:
         return self.states[-1]
 
     def bookmark(self, stream: str, context: dict[str, t.Any] | None = None) -> str | None:
+        """The stream's bookmark; for a partitioned stream, the one of `context`."""
         state = self.final_state["bookmarks"].get(stream, {})
         if context is not None:
             state = next((p for p in state.get("partitions", []) if p["context"] == context), {})
         return state.get("replication_key_value")
+
+
+def bookmark_values(state: dict[str, t.Any], stream: str) -> list[str]:
+    """Every bookmark a STATE holds for a stream, whether partitioned or not."""
+    stream_state = state.get("bookmarks", {}).get(stream, {})
+    states = [stream_state, *stream_state.get("partitions", [])]
+    return [entry["replication_key_value"] for entry in states if entry.get("replication_key_value")]
+
+
+def partitioned_state(
+    stream: str, replication_key: str, bookmarks: dict[str, str], key: str = "account_sid"
+) -> dict[str, t.Any]:
+    """A STATE with one bookmark per partition (`key` value -> bookmark)."""
+    return {
+        "bookmarks": {
+            stream: {
+                "partitions": [
+                    {"context": {key: value}, "replication_key": replication_key, "replication_key_value": bookmark}
+                    for value, bookmark in bookmarks.items()
+                ]
+            }
+        }
+    }
 
 
 def parse_messages(stdout: str) -> list[dict[str, t.Any]]:
@@ -83,8 +107,12 @@ def run_tap(
     with tempfile.TemporaryDirectory() as directory:
         arguments = tap_arguments(Path(directory), config, state, catalog, extra or [])
         result = subprocess.run(
-            arguments, capture_output=True, text=True, timeout=timeout,
-            env={**os.environ, **(env or {})}, check=False,
+            arguments,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+            check=False,
         )
     if {"--discover", "--about"} & set(extra or []):
         return TapRun(result.returncode, result.stdout, result.stderr)

@@ -7,7 +7,7 @@ import datetime as dt
 import requests
 
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.tap_runner import catalog_selecting, run_tap
+from tests.tap_runner import catalog_selecting, partitioned_state, run_tap
 
 STREAM = "twilio_monitor_events"
 
@@ -33,7 +33,7 @@ def test_emulator_ignores_the_time_of_day_in_start_date(emulator):
 def test_rerun_from_a_mid_day_bookmark_does_not_reemit_the_whole_day(emulator, twilio_config):
     events = sorted(emulator.monitor.events[DEFAULT_ACCOUNT_SID], key=lambda event: event["event_date"])
     bookmark = events[len(events) // 2]["event_date"]
-    state = {"bookmarks": {STREAM: {"replication_key": "event_date", "replication_key_value": bookmark}}}
+    state = partitioned_state(STREAM, "event_date", {DEFAULT_ACCOUNT_SID: bookmark})
     config = {**twilio_config, "lookback_window_minutes": 10}
 
     run = run_tap(config, state=state, catalog=catalog_selecting(config, [STREAM]))

@@ -21,7 +21,9 @@ def _client(emulator) -> Client:
 def test_twilio_library_lists_every_event_newest_first(emulator):
     events = _client(emulator).monitor.v1.events.list(page_size=37)
 
-    expected = sorted(emulator.monitor.events[DEFAULT_ACCOUNT_SID], key=lambda e: (e["event_date"], e["sid"]), reverse=True)
+    expected = sorted(
+        emulator.monitor.events[DEFAULT_ACCOUNT_SID], key=lambda e: (e["event_date"], e["sid"]), reverse=True
+    )
     assert [event.sid for event in events] == [event["sid"] for event in expected]
     assert all(isinstance(event.event_date, dt.datetime) for event in events)
 
@@ -32,7 +34,9 @@ def test_twilio_library_lists_alerts_in_a_date_range(emulator):
 
     listed = _client(emulator).monitor.v1.alerts.list(start_date=start, page_size=20)
 
-    assert {alert.sid for alert in listed} == {a["sid"] for a in alerts if a["date_created"] >= alerts[len(alerts) // 2]["date_created"]}
+    assert {alert.sid for alert in listed} == {
+        a["sid"] for a in alerts if a["date_created"] >= alerts[len(alerts) // 2]["date_created"]
+    }
 
 
 def test_wrong_credentials_get_twilio_error_20003(emulator):
@@ -76,8 +80,10 @@ def test_one_filter_with_a_date_range_is_allowed(emulator):
 def test_alert_queries_older_than_30_days_are_refused(emulator):
     too_old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ")
     response = requests.get(
-        f"{emulator.base_url}/v1/Alerts", params={"StartDate": too_old},
-        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=10,
+        f"{emulator.base_url}/v1/Alerts",
+        params={"StartDate": too_old},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
     )
 
     assert response.status_code == 400

@@ -8,6 +8,7 @@ from emulator.server import DEFAULT_ACCOUNT_SID
 from tests.tap_runner import catalog_selecting, run_tap
 
 STREAMS = ["twilio_monitor_events", "twilio_monitor_alerts"]
+ACCOUNT = {"account_sid": DEFAULT_ACCOUNT_SID}
 REPLICATION_KEYS = {"twilio_monitor_events": "event_date", "twilio_monitor_alerts": "date_created"}
 
 
@@ -25,11 +26,11 @@ def test_rerun_emits_only_the_lookback_window(emulator, twilio_config):
 
     assert second.returncode == 0, second.stderr
     for stream in STREAMS:
-        cutoff = _parse(first.bookmark(stream)) - dt.timedelta(minutes=30)
+        cutoff = _parse(first.bookmark(stream, ACCOUNT)) - dt.timedelta(minutes=30)
         key = REPLICATION_KEYS[stream]
         assert all(_parse(record[key]) >= cutoff for record in second.records[stream])
         assert len(second.records[stream]) < len(first.records[stream])
-    assert second.bookmark("twilio_monitor_events") == first.bookmark("twilio_monitor_events")
+    assert second.bookmark("twilio_monitor_events", ACCOUNT) == first.bookmark("twilio_monitor_events", ACCOUNT)
 
 
 def test_rerun_picks_up_events_that_arrived_since(emulator, twilio_config):
@@ -41,4 +42,4 @@ def test_rerun_picks_up_events_that_arrived_since(emulator, twilio_config):
     second = run_tap(twilio_config, state=first.final_state, catalog=catalog)
 
     assert late["sid"] in {record["sid"] for record in second.records["twilio_monitor_events"]}
-    assert second.bookmark("twilio_monitor_events") == late["event_date"]
+    assert second.bookmark("twilio_monitor_events", ACCOUNT) == late["event_date"]

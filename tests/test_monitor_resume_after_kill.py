@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.tap_runner import catalog_selecting, run_tap, run_tap_and_kill
+from tests.tap_runner import bookmark_values, catalog_selecting, run_tap, run_tap_and_kill
 
 STREAM = "twilio_monitor_events"
 
@@ -11,9 +11,7 @@ STREAM = "twilio_monitor_events"
 def _has_bookmark(messages: list[dict]) -> bool:
     """Killed only once some days are committed, so the resume really starts mid-way."""
     states = [m["value"] for m in messages if m["type"] == "STATE"]
-    return bool(states) and sum(
-        1 for state in states if state.get("bookmarks", {}).get(STREAM, {}).get("replication_key_value")
-    ) >= 5
+    return sum(1 for state in states if bookmark_values(state, STREAM)) >= 5
 
 
 def test_kill_and_resume_loses_nothing(emulator, twilio_config):
@@ -32,4 +30,3 @@ def test_kill_and_resume_loses_nothing(emulator, twilio_config):
     assert first | second == expected
     # The resume starts at the last committed day, not from scratch.
     assert len(second) < len(expected)
-

@@ -20,7 +20,9 @@ STREAM_NAMES = {path.stem for path in (ROOT / "schemas").glob("*.json")}
 def test_wheel_ships_the_schemas_and_discovers_from_them(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path / "dist")],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     wheel = next((tmp_path / "dist").glob("tap_events-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
@@ -29,22 +31,40 @@ def test_wheel_ships_the_schemas_and_discovers_from_them(tmp_path):
 
     # Install the wheel alone and import it ahead of the checkout: discovery must use its schemas.
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
     where = subprocess.run(
         [sys.executable, "-c", "import tap_events.client as c; print(c.__file__, c._schema_directory())"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert str(target) in where.split()[0] and str(target) in where.split()[1]
     discovered = subprocess.run(
-        [sys.executable, "-m", "tap_events", "--discover"], cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "tap_events", "--discover"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert {entry["tap_stream_id"] for entry in json.loads(discovered.stdout)["streams"]} == STREAM_NAMES
 
 
 def test_about_lists_every_setting_in_json_and_markdown():
-    about = json.loads(subprocess.run([sys.executable, "-m", "tap_events", "--about", "--format=json"], capture_output=True, text=True, check=True).stdout)
-    markdown = subprocess.run([sys.executable, "-m", "tap_events", "--about", "--format=markdown"], capture_output=True, text=True, check=True).stdout
+    about = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "tap_events", "--about", "--format=json"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    markdown = subprocess.run(
+        [sys.executable, "-m", "tap_events", "--about", "--format=markdown"], capture_output=True, text=True, check=True
+    ).stdout
 
     settings = set(about["settings"]["properties"])
     assert {"twilio_account_sid", "twilio_auth_token", "telnyx_api_key", "start_date", "page_size"} <= settings
@@ -60,7 +80,9 @@ def test_config_from_environment_variables(emulator):
 
     assert run.returncode == 0, run.stderr
     assert run.records["twilio_monitor_events"]
-    assert all(record["event_date"] >= env["TAP_EVENTS_START_DATE"][:10] for record in run.records["twilio_monitor_events"])
+    assert all(
+        record["event_date"] >= env["TAP_EVENTS_START_DATE"][:10] for record in run.records["twilio_monitor_events"]
+    )
 
 
 def test_meltano_settings_match_the_tap_settings():
@@ -77,9 +99,7 @@ def test_meltano_settings_match_the_tap_settings():
 
 
 def test_readme_settings_table_is_the_about_output():
-    markdown = subprocess.run([sys.executable, "-m", "tap_events", "--about", "--format=markdown"], capture_output=True, text=True, check=True).stdout
-    readme = (ROOT / "README.md").read_text()
-    table = readme.split("<!-- settings:start -->")[1].split("<!-- settings:end -->")[0].strip().splitlines()
+    from scripts.readme_settings import END, START, settings_table
 
-    about_rows = [line for line in markdown.splitlines() if line.startswith("| ") and line.split("|")[1].strip() in TapEvents.config_jsonschema["properties"]]
-    assert table[2:] == about_rows
+    readme = (ROOT / "README.md").read_text()
+    assert readme.split(START)[1].split(END)[0].strip() == settings_table()

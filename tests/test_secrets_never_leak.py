@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 import pytest
 
@@ -35,8 +36,11 @@ def marked_emulator(emulator):
 
 def test_a_successful_debug_run_writes_no_secret(marked_emulator):
     config = marked_emulator.tap_config(
-        twilio_auth_token=AUTH_TOKEN, twilio_api_key_sid=API_KEY_SID,
-        twilio_api_key_secret=API_KEY_SECRET, telnyx_api_key=TELNYX_KEY,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_api_key_sid=API_KEY_SID,
+        twilio_api_key_secret=API_KEY_SECRET,
+        telnyx_api_key=TELNYX_KEY,
+        start_date=(dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat(),
     )
 
     run = run_tap(config, env={"LOGLEVEL": "DEBUG"})
@@ -49,7 +53,8 @@ def test_a_successful_debug_run_writes_no_secret(marked_emulator):
 
 def test_a_refused_credential_is_not_echoed(marked_emulator):
     config = marked_emulator.tap_config(
-        twilio_auth_token=AUTH_TOKEN + "-wrong", telnyx_api_key=None,
+        twilio_auth_token=AUTH_TOKEN + "-wrong",
+        telnyx_api_key=None,
     )
 
     run = run_tap(config, env={"LOGLEVEL": "DEBUG"})

@@ -22,7 +22,10 @@ BAD_SETTINGS = {
         {"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"},
         "end_date",
     ),
-    "plain http to a remote host": ({"twilio_monitor_base_url": "http://monitor.example.com"}, "twilio_monitor_base_url"),
+    "plain http to a remote host": (
+        {"twilio_monitor_base_url": "http://monitor.example.com"},
+        "twilio_monitor_base_url",
+    ),
     "not a URL": ({"telnyx_base_url": "api.telnyx.com"}, "telnyx_base_url"),
     "workspace SID of the wrong kind": ({"twilio_workspace_sids": ["ZS" + "0" * 32]}, "twilio_workspace_sids"),
     "no credentials at all": (
