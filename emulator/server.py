@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
+import email.utils
 import re
 import socket
 import threading
@@ -18,6 +18,8 @@ import typing as t
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import orjson
 
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "emulator-auth-token"
@@ -52,7 +54,7 @@ class Response:
     def encode(self) -> bytes:
         if isinstance(self.body, bytes):
             return self.body
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        return orjson.dumps(self.body)
 
 
 class HTTPError(Exception):
@@ -99,6 +101,8 @@ class Fault:
     retry_after: str | None = None
     delay: float = 0.0
     skip: int = 0
+    #: Send Retry-After as an HTTP date this many seconds after the answer.
+    retry_after_date_in: float | None = None
 
 
 class Faults:
@@ -285,6 +289,9 @@ class Emulator:
             error = twilio_error(fault.status, code, "Injected fault")
         if fault.retry_after is not None:
             error.response.headers["Retry-After"] = fault.retry_after
+        if fault.retry_after_date_in is not None:
+            when = time.time() + fault.retry_after_date_in
+            error.response.headers["Retry-After"] = email.utils.formatdate(when, usegmt=True)
         return error
 
     # ---- credentials ---------------------------------------------------------------------

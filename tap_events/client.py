@@ -23,13 +23,16 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-from tap_events.timestamps import format_timestamp, parse_timestamp, utc_now
+from tap_events.output import ExtractionClock, RecordLine, selected_properties
+from tap_events.prefetch import read_ahead
+from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib.encoding.simple import RecordMessage
 
 _BODY_ATTRIBUTE = "_tap_events_body"
 #: How far back a first run reads when `start_date` is not set.
@@ -267,12 +270,33 @@ class TapEventsStream(RESTStream[t.Any]):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from response_body(response)[self.records_key]
 
+    @cached_property
+    def _plain_properties(self) -> frozenset[str] | None:
+        return selected_properties(self)
+
+    @cached_property
+    def _clock(self) -> ExtractionClock:
+        return ExtractionClock()
+
+    def _generate_record_messages(self, record: dict) -> Iterator[RecordMessage]:
+        """Overrides the SDK's per-record path when nothing but projection is needed (output.py)."""
+        keep = self._plain_properties
+        if keep is None:
+            yield from super()._generate_record_messages(record)
+            return
+        yield RecordLine(
+            stream=self.name,
+            record={name: value for name, value in record.items() if name in keep},
+            version=self._stream_version,
+            extracted_at=self._clock.now(),
+        )
+
     records_key: t.ClassVar[str] = "data"
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         for name in self.timestamp_fields:
             if row.get(name):
-                row[name] = format_timestamp(parse_timestamp(row[name]), self.timestamp_precision)
+                row[name] = normalize_timestamp(row[name], self.timestamp_precision)
         return row
 
     #: Context keys that identify a parent resource in the URL; a 404 on them means it is gone.
@@ -375,11 +399,23 @@ class TimeWindowStream(TapEventsStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         start, end = self.sync_start(context), self.sync_end()
-        for window_start, window_end in self.windows(start, end):
-            window = {**(context or {}), "window_start": window_start, "window_end": window_end}
-            for record in self.request_window(window):
-                value = record.get(self.replication_key or "")
-                if value and window_start <= parse_timestamp(value) < window_end:
+        windows = [
+            {**(context or {}), "window_start": window_start, "window_end": window_end}
+            for window_start, window_end in self.windows(start, end)
+        ]
+        key, precision = self.replication_key or "", self.timestamp_precision
+        for window, records in read_ahead(
+            windows,
+            self.request_window,
+            workers=self.config.get("max_concurrent_requests", 4),
+            chunk_size=self.config.get("page_size", 1000),
+        ):
+            # Replication values are canonical strings (post_process), so bounds compare as strings.
+            low = format_timestamp(window["window_start"], precision)
+            high = format_timestamp(window["window_end"], precision)
+            for record in records:
+                value = record.get(key)
+                if value and low <= normalize_timestamp(value, precision) < high:
                     yield record
             self.commit_window(context)
 

@@ -7,8 +7,13 @@ value is written in a fixed-width UTC form: `Z` suffix, a fixed number of fracti
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 _SECONDS = "%Y-%m-%dT%H:%M:%S"
+_CANONICAL = {
+    precision: re.compile(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d{fraction}Z")
+    for precision, fraction in (("seconds", ""), ("milliseconds", r"\.\d{3}"), ("microseconds", r"\.\d{6}"))
+}
 
 
 def utc_now() -> dt.datetime:
@@ -38,3 +43,10 @@ def format_timestamp(value: dt.datetime, precision: str = "seconds") -> str:
         "microseconds": f".{value.microsecond:06d}",
     }[precision]
     return f"{value.strftime(_SECONDS)}{fraction}Z"
+
+
+def normalize_timestamp(value: str, precision: str = "seconds") -> str:
+    """`value` in the canonical form of `precision`; values already in it are returned as they are."""
+    if _CANONICAL[precision].fullmatch(value):
+        return value
+    return format_timestamp(parse_timestamp(value), precision)

@@ -3,6 +3,8 @@ stream, endpoint, HTTP status and API error code; STATE never claims unemitted r
 
 from __future__ import annotations
 
+from collections import Counter
+
 from tests.tap_runner import bookmark_values, catalog_selecting, run_tap
 
 STREAM = "twilio_monitor_events"
@@ -30,7 +32,8 @@ def test_exhausted_retries_fail_with_stream_endpoint_status_and_code(emulator, t
     assert "HTTP 503" in run.stderr and "Twilio error 20503" in run.stderr
     assert "gave up after retrying" in run.stderr
     assert "Traceback" not in run.stderr
-    assert sum(1 for seen in emulator.seen if seen.status == 503) == 3
+    tries = Counter(seen.url for seen in emulator.seen if seen.status == 503)
+    assert max(tries.values()) == 3  # one try and two retries per request (windows are read concurrently)
 
 
 def test_a_failure_mid_run_leaves_a_state_that_claims_only_emitted_records(emulator, twilio_config):
@@ -54,7 +57,8 @@ def test_refused_credentials_are_not_retried_and_name_the_provider(emulator, twi
     assert run.returncode != 0
     assert "authentication failed for Twilio" in run.stderr
     assert "HTTP 401" in run.stderr and "Twilio error 20003" in run.stderr
-    assert len([seen for seen in emulator.seen if seen.status == 401]) == 1
+    refused = Counter(seen.url for seen in emulator.seen if seen.status == 401)
+    assert refused and set(refused.values()) == {1}, "a 401 is never retried"
 
 
 def test_forbidden_is_reported_as_an_authentication_failure(emulator, twilio_config):
@@ -74,4 +78,4 @@ def test_a_bad_request_shows_the_request_and_the_api_message(emulator, twilio_co
     assert run.returncode != 0
     assert "GET http://127.0.0.1" in run.stderr and "StartDate=" in run.stderr
     assert "HTTP 400" in run.stderr and "Twilio error 20001: Injected fault" in run.stderr
-    assert len([seen for seen in emulator.seen if seen.status == 400]) == 1
+    assert set(Counter(seen.url for seen in emulator.seen if seen.status == 400).values()) == {1}

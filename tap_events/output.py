@@ -1,0 +1,76 @@
+"""The per-record hot path: RECORD messages without the SDK's generic per-record work.
+
+The SDK conforms every value recursively against the schema and walks every record for
+deselected properties; records parsed from JSON need neither. When the catalog selects whole
+top-level properties and no stream map or flattening is configured, a record is projected on
+its selected properties and written as is; otherwise the SDK's own path runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import typing as t
+from dataclasses import dataclass
+
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+
+@dataclass(slots=True)
+class RecordLine(RecordMessage):
+    """A RECORD message whose extraction time is already an ISO 8601 string."""
+
+    extracted_at: str = ""
+
+    def to_dict(self) -> dict[str, t.Any]:
+        result: dict[str, t.Any] = {"type": "RECORD", "stream": self.stream, "record": self.record}
+        if self.version is not None:
+            result["version"] = self.version
+        result["time_extracted"] = self.extracted_at
+        return result
+
+
+class EventsWriter(MsgSpecWriter):
+    """msgspec encoding; stdout is flushed at every message but RECORD, so a STATE line always
+    reaches the target together with every record written before it."""
+
+    def write_message(self, message: Message) -> None:
+        sys.stdout.buffer.write(self.format_message(message))
+        if not isinstance(message, RecordMessage):
+            sys.stdout.flush()
+
+
+def selected_properties(stream: Stream) -> frozenset[str] | None:
+    """Top-level properties to keep, or None when the SDK's generic path is needed."""
+    stream_maps = stream.stream_maps
+    if (
+        len(stream_maps) != 1
+        or type(stream_maps[0]) is not SameRecordTransform
+        or stream_maps[0].stream_alias != stream.name
+        or stream_maps[0].flattening_enabled
+    ):
+        return None
+    mask = stream.mask
+    if any(not selected for breadcrumb, selected in mask.items() if len(breadcrumb) > 2):
+        return None  # a nested property is deselected
+    return frozenset(name for name in stream.schema["properties"] if mask[("properties", name)])
+
+
+class ExtractionClock:
+    """`time_extracted` for RECORD messages, formatted once per second rather than per record."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def now(self) -> str:
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._text = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(second))
+        return self._text
