@@ -51,7 +51,9 @@ def to_json_schema(node: t.Any, components: dict[str, t.Any]) -> t.Any:
     if "$ref" in node:
         return to_json_schema(components[node["$ref"].rsplit("/", 1)[-1]], components)
     if "anyOf" in node or "oneOf" in node:
-        return {}  # a union of JSON types (Telnyx `changes[].from`/`to`): any JSON value
+        # A union of JSON types (Telnyx `changes[].from`/`to`): any JSON value. Spelled out,
+        # because the SDK cannot conform a list against an empty schema.
+        return {"type": ["string", "number", "boolean", "object", "array", "null"]}
     result: dict[str, t.Any] = {}
     for key, value in node.items():
         if key in DROPPED_KEYWORDS or key == "nullable":

@@ -1,0 +1,57 @@
+"""Pages 1..meta.total_pages of ascending, whole-second windows; page_size clamped to 250."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.tap_runner import run_tap
+from tests.telnyx_helpers import (
+    STREAM,
+    audit_requests,
+    events,
+    matching,
+    pages_by_query,
+    telnyx_config,
+    telnyx_emulator,
+)
+
+
+@pytest.fixture
+def emulator():
+    with telnyx_emulator() as running:
+        yield running
+
+
+def test_each_window_reads_pages_1_to_total_pages_and_no_further(emulator):
+    run = run_tap(telnyx_config(emulator, page_size=9))
+
+    assert run.returncode == 0, run.stderr
+    pages = pages_by_query(emulator)
+    for (after, before, size), asked in pages.items():
+        total_pages = math.ceil(len(matching(emulator, after, before)) / int(size))
+        # An empty window costs its one request; no window costs an empty page after the last.
+        assert asked == list(range(1, max(1, total_pages) + 1)), (after, before)
+    assert sum(len(asked) for asked in pages.values()) > len(pages), "some windows need pages"
+
+
+def test_page_size_1000_is_asked_as_250(emulator):
+    run = run_tap(telnyx_config(emulator, page_size=1000))
+
+    assert run.returncode == 0, run.stderr
+    assert {query["page[size]"] for query in audit_requests(emulator)} == {"250"}
+    assert all(seen.status == 200 for seen in emulator.seen)
+    assert {record["id"] for record in run.records[STREAM]} == {e["id"] for e in events(emulator)}
+
+
+def test_every_query_asks_for_ascending_order_between_whole_seconds(emulator):
+    run = run_tap(telnyx_config(emulator, page_size=50))
+
+    assert run.returncode == 0, run.stderr
+    queries = audit_requests(emulator)
+    assert queries
+    assert all(query["sort"] == "asc" for query in queries)
+    for query in queries:
+        for bound in ("filter[created_after]", "filter[created_before]"):
+            assert len(query[bound]) == len("2026-01-01T00:00:00Z"), query[bound]
