@@ -13,12 +13,31 @@ import sys
 import typing as t
 from pathlib import Path
 
-# stream name -> (spec file, component schema name, extra properties the tap adds)
+def _attributes(who: str) -> dict[str, t.Any]:
+    return {
+        "type": ["object", "string", "null"],
+        "additionalProperties": True,
+        "description": f"The {who}'s attributes. TaskRouter sends them as JSON text; the tap parses them into "
+        "an object, and keeps the original text when it is not a JSON object.",
+    }
+
+
+# stream name -> (spec file, component schema name, properties the tap adds or changes)
 STREAMS: dict[str, tuple[str, str, dict[str, t.Any]]] = {
     "twilio_monitor_events": ("twilio_monitor_v1.json", "monitor.v1.event", {}),
     "twilio_monitor_alerts": ("twilio_monitor_v1.json", "monitor.v1.alert", {}),
     "twilio_taskrouter_workspaces": ("twilio_taskrouter_v1.json", "taskrouter.v1.workspace", {}),
-    "twilio_taskrouter_events": ("twilio_taskrouter_v1.json", "taskrouter.v1.workspace.event", {}),
+    "twilio_taskrouter_events": (
+        "twilio_taskrouter_v1.json",
+        "taskrouter.v1.workspace.event",
+        {
+            "event_data": {
+                "type": ["object", "null"],
+                "additionalProperties": True,
+                "properties": {"task_attributes": _attributes("task"), "worker_attributes": _attributes("worker")},
+            }
+        },
+    ),
     "twilio_serverless_services": ("twilio_serverless_v1.json", "serverless.v1.service", {}),
     "twilio_serverless_environments": ("twilio_serverless_v1.json", "serverless.v1.service.environment", {}),
     "twilio_serverless_logs": ("twilio_serverless_v1.json", "serverless.v1.service.environment.log", {}),

@@ -278,7 +278,7 @@ class TapEventsStream(RESTStream[t.Any]):
     def _clock(self) -> ExtractionClock:
         return ExtractionClock()
 
-    def _generate_record_messages(self, record: dict) -> Iterator[RecordMessage]:
+    def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
         """Overrides the SDK's per-record path when nothing but projection is needed (output.py)."""
         keep = self._plain_properties
         if keep is None:
@@ -404,24 +404,29 @@ class TimeWindowStream(TapEventsStream):
             for window_start, window_end in self.windows(start, end)
         ]
         key, precision = self.replication_key or "", self.timestamp_precision
-        for window, records in read_ahead(
-            windows,
-            self.request_window,
-            workers=self.config.get("max_concurrent_requests", 4),
-            chunk_size=self.config.get("page_size", 1000),
-        ):
-            # Replication values are canonical strings (post_process), so bounds compare as strings.
-            low = format_timestamp(window["window_start"], precision)
-            high = format_timestamp(window["window_end"], precision)
-            for record in records:
-                value = record.get(key)
-                if value and low <= normalize_timestamp(value, precision) < high:
-                    yield record
-            self.commit_window(context)
+        try:
+            for window, records in read_ahead(
+                windows,
+                self.request_window,
+                workers=self.config.get("max_concurrent_requests", 4),
+                chunk_size=self.config.get("page_size", 1000),
+            ):
+                # Replication values are canonical strings (post_process): bounds compare as strings.
+                low = format_timestamp(window["window_start"], precision)
+                high = format_timestamp(window["window_end"], precision)
+                for record in records:
+                    value = record.get(key)
+                    if value and low <= normalize_timestamp(value, precision) < high:
+                        yield record
+                self.commit_window(context)
+        except PartitionNotFoundError as exc:
+            # The interrupted window is incomplete: its progress must not become the bookmark.
+            self.get_context_state(context).pop("progress_markers", None)
+            self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
 
     def request_window(self, window: Context) -> Iterator[dict]:
         """All records the API returns for one window; overridden where windows must split."""
-        yield from self.request_partition(window)
+        yield from self.request_records(window)
 
     def commit_window(self, context: Context | None) -> None:
         """Promote the window's newest value to the bookmark and emit STATE.

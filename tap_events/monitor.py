@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+from singer_sdk import Stream
+
 from tap_events.client import TimeWindowStream, TwilioStream
 from tap_events.timestamps import format_timestamp
 
@@ -59,4 +61,4 @@ class MonitorAlertsStream(MonitorStream):
         return {"StartDate": format_timestamp(start), "EndDate": format_timestamp(last_second)}
 
 
-STREAMS = [MonitorEventsStream, MonitorAlertsStream]
+STREAMS: list[type[Stream]] = [MonitorEventsStream, MonitorAlertsStream]

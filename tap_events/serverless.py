@@ -1,7 +1,352 @@
-"""Placeholder: the serverless streams are built in their own issue."""
+"""Twilio Serverless: services, their environments, and every environment's function logs.
+
+Services → Environments → Logs are parent, child and grandchild streams: the SDK reads an
+environment's logs once per environment listed, with the context
+`{"service_sid", "environment_sid"}`, and keeps one bookmark per environment.
+
+The Logs endpoint has three traps that this module exists for:
+
+- At most 10,000 results per query, silently: a window that reaches the cap is split in
+  halves until every piece is complete (`LogsStream.request_window`).
+- 5 requests per second: one limiter per account shared by every Logs request of the
+  process (`LOGS_RATE_LIMITERS`), and HTTP 429 (Twilio error 20429) retried after
+  `Retry-After`.
+- Without `StartDate` only the last day is returned: every request carries the window.
+"""
 
 from __future__ import annotations
 
+import collections
+import datetime as dt
+import threading
+import time
 import typing as t
 
-STREAMS: list[t.Any] = []
+from singer_sdk import Stream
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_events.client import (
+    APIRequestError,
+    TimeWindowStream,
+    TwilioStream,
+    retry_after_seconds,
+)
+from tap_events.timestamps import format_timestamp, parse_timestamp
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    import requests
+    from singer_sdk.helpers.types import Context, Record
+
+#: Twilio returns at most this many logs for one query, and says nothing when it stops there.
+RESULT_CAP = 10_000
+#: Logs are kept 30 days. A few minutes less, so that a query sent a little later is still
+#: inside it (logs that old are about to disappear anyway).
+LOG_RETENTION = dt.timedelta(days=30) - dt.timedelta(minutes=5)
+#: `StartDate`/`EndDate` are sent to the second, as Twilio's own helper libraries send
+#: them, so a window shorter than this cannot be split any further.
+MIN_SPLIT = dt.timedelta(seconds=1)
+ONE_SECOND = dt.timedelta(seconds=1)
+
+
+class SlidingWindowRateLimiter:
+    """At most `max_requests` starts in any `period` seconds, across every thread.
+
+    A token bucket would let a full bucket and its refill through in the same second (six
+    requests in one second for a bucket of five), which a server counting over a sliding
+    second refuses; this keeps the start times of the last `max_requests` requests and
+    makes the next one wait until the oldest of them is `period` old. Each caller reserves
+    its start time under the lock and sleeps outside it, so reservations never overlap.
+    """
+
+    def __init__(
+        self,
+        max_requests: int,
+        period: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.max_requests = max_requests
+        self.period = period
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._starts: collections.deque[float] = collections.deque(maxlen=max_requests)
+        self._paused_until = 0.0
+
+    def wait(self) -> float:
+        """Block until a request may start; returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._paused_until)
+            if len(self._starts) == self.max_requests:
+                start = max(start, self._starts[0] + self.period)
+            self._starts.append(start)
+        delay = start - now
+        if delay > 0:
+            self._sleep(delay)
+        return max(0.0, delay)
+
+    def pause(self, seconds: float) -> None:
+        """The server refused a request: no request of any thread starts for `seconds`."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+class AccountRateLimiters:
+    """One `SlidingWindowRateLimiter` per Twilio account, created on first use."""
+
+    def __init__(self, max_requests: int, period: float) -> None:
+        self.max_requests = max_requests
+        self.period = period
+        self._lock = threading.Lock()
+        self._limiters: dict[str, SlidingWindowRateLimiter] = {}
+
+    def for_account(self, account_sid: str) -> SlidingWindowRateLimiter:
+        with self._lock:
+            limiter = self._limiters.get(account_sid)
+            if limiter is None:
+                limiter = SlidingWindowRateLimiter(self.max_requests, self.period)
+                self._limiters[account_sid] = limiter
+            return limiter
+
+
+#: Twilio allows 5 Logs requests per second per account. Every Logs request of this process
+#: goes through its account's limiter, whichever thread, window or environment it is for;
+#: 5 per 1.1 s leaves room for network jitter, so the server never counts six in one second.
+LOGS_RATE_LIMITERS = AccountRateLimiters(max_requests=5, period=1.1)
+
+
+class ResultCapError(APIRequestError):
+    """A window still returns the 10,000-result cap and cannot be split any further."""
+
+
+class ServerlessStream(TwilioStream):
+    base_url_setting = "twilio_serverless_base_url"
+
+
+class ServerlessListStream(ServerlessStream):
+    """A plain list, read whole on every run."""
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        return {"PageSize": self.config["page_size"]}
+
+
+class ServicesStream(ServerlessListStream):
+    """Serverless services of the account, or only those of `twilio_service_sids`.
+
+    The list is read whole and filtered here: a configured SID that is not in the account
+    is named in a warning rather than failing the run.
+    """
+
+    name = "twilio_serverless_services"
+    path = "/v1/Services"
+    records_key = "services"
+    primary_keys = ("sid",)
+    timestamp_fields = ("date_created", "date_updated")
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        configured = self.config.get("twilio_service_sids") or []
+        if not configured:
+            yield from super().get_records(context)
+            return
+        wanted = {_normalise_sid(sid): sid for sid in configured}
+        for record in super().get_records(context):
+            if wanted.pop(_normalise_sid(record.get("sid") or ""), None) is not None:
+                yield record
+        for sid in wanted.values():
+            self.logger.warning(
+                "%s: twilio_service_sids names %s, which is not a Serverless service of the account; it is skipped",
+                self.name,
+                sid,
+            )
+
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {**(context or {}), "service_sid": record["sid"]}
+
+
+class EnvironmentsStream(ServerlessListStream):
+    """Environments of each service; a service deleted since it was listed is skipped."""
+
+    name = "twilio_serverless_environments"
+    parent_stream_type = ServicesStream
+    path = "/v1/Services/{service_sid}/Environments"
+    records_key = "environments"
+    primary_keys = ("sid",)
+    timestamp_fields = ("date_created", "date_updated")
+    partition_path_keys = ("service_sid",)
+
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {**(context or {}), "environment_sid": record["sid"]}
+
+
+class LogsStream(ServerlessStream, TimeWindowStream):
+    """Function logs of one environment, read in one-day windows with one bookmark each.
+
+    - Every request carries `StartDate` and `EndDate` (without them Twilio answers only
+      the last day), to the second as Twilio's helper libraries send them; whatever the
+      API returns outside [window start, window end) is dropped here, so it does not
+      matter whether the API treats either bound as inclusive.
+    - Logs share milliseconds and come in no reliable order: nothing here depends on the
+      order inside a window; the bookmark moves only when a window is complete.
+    - A window whose query returns the cap is split (see `request_window`).
+    - An environment deleted since it was listed answers 404: the base class skips the rest
+      of it with one warning (only the windows already being read ahead were requested).
+    - A `start_date` older than the 30 days Twilio keeps is moved up, with one log line.
+    """
+
+    name = "twilio_serverless_logs"
+    parent_stream_type = EnvironmentsStream
+    path = "/v1/Services/{service_sid}/Environments/{environment_sid}/Logs"
+    records_key = "logs"
+    primary_keys = ("sid",)
+    replication_key = "date_created"
+    timestamp_fields = ("date_created",)
+    timestamp_precision = "milliseconds"
+    partition_path_keys = ("service_sid", "environment_sid")
+    # At 5 requests per second every window costs: one day keeps a 30-day backfill of a quiet
+    # environment (most are) at 31 requests, where one hour would cost 721 (2.5 minutes).
+    # A busy day is split where it reaches the cap (`request_window`), which costs at most
+    # 10 pages per level of splitting; a kill -9 re-reads at most one day per environment.
+    window_size = dt.timedelta(days=1)
+    # The base clamp would log once per environment; `sync_start` clamps with one line.
+    retention = None
+    log_retention = LOG_RETENTION
+    result_cap = RESULT_CAP
+    min_split = MIN_SPLIT
+    # A 429 from another client of the same account is waited out rather than failing the
+    # run; all retries together still stop at `max_retry_seconds`.
+    max_tries = 20
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clamp_lock = threading.Lock()
+        self._clamp_logged = False
+
+    # ---- requests ------------------------------------------------------------------------
+
+    def _request(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+        """Every attempt, retries included, first waits for its account's Logs limiter.
+
+        A 429 holds every Logs request of that account, in every thread, for `Retry-After`
+        (or a second), not only the retry of this one.
+        """
+        limiter = LOGS_RATE_LIMITERS.for_account((context or {}).get("account_sid", ""))
+        limiter.wait()
+        try:
+            return super()._request(prepared_request, context)
+        except RetriableAPIError as exc:
+            if exc.response is not None and exc.response.status_code == 429:
+                limiter.pause(retry_after_seconds(exc.response) or 1.0)
+            raise
+
+    def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
+        return {
+            "StartDate": format_timestamp(_floor_second(start)),
+            "EndDate": format_timestamp(_ceil_second(end)),
+        }
+
+    # ---- windows -------------------------------------------------------------------------
+
+    def sync_start(self, context: Context | None) -> dt.datetime:
+        start = super().sync_start(context)
+        oldest = self.run_started_at - self.log_retention
+        if start >= oldest:
+            return start
+        with self._clamp_lock:
+            first, self._clamp_logged = not self._clamp_logged, True
+        if first:
+            self.logger.info(
+                "%s: Twilio keeps function logs for 30 days; starting at %s instead of %s",
+                self.name,
+                format_timestamp(oldest),
+                format_timestamp(start),
+            )
+        return oldest
+
+    def request_window(self, window: Context) -> Iterator[dict]:
+        """Every log of the window exactly once, however many the window holds.
+
+        A query that returns `result_cap` logs may have been cut by Twilio, without any
+        sign in the answer. Its logs are emitted as they arrive, then the window is split
+        in two halves on a whole second and each half is read the same way, down to
+        `min_split`; a window that short which still reaches the cap fails the run with a
+        clear error rather than silently losing logs.
+
+        Exactly once while splitting: the halves skip the SIDs already emitted by the
+        queries that contain them. Those are at most `result_cap` per level of splitting
+        (SIDs only, a few hundred kilobytes), so memory stays bounded, and no log is read
+        twice before it is emitted. The alternative, probing a window before emitting
+        anything, costs the same pages (Twilio gives no total count, so finding the cap
+        means reading to it) and would hold up to 10,000 whole logs in memory.
+
+        All state is local to the call, so windows may be read concurrently.
+        """
+        yield from self._read_window(window, already_emitted={})
+
+    def _read_window(self, window: Context, already_emitted: dict[str, dt.datetime]) -> Iterator[dict]:
+        start, end = window["window_start"], window["window_end"]
+        emitted: dict[str, dt.datetime] = {}
+        returned = 0
+        for record in self.request_records(window):
+            returned += 1
+            value, sid = record.get(self.replication_key or ""), record.get("sid")
+            if not value or not sid or sid in emitted or sid in already_emitted:
+                continue
+            created = parse_timestamp(value)
+            if start <= created < end:
+                emitted[sid] = created
+                yield record
+        if returned < self.result_cap:
+            return
+        middle = self._split_point(start, end)
+        first, last = format_timestamp(start, "milliseconds"), format_timestamp(end, "milliseconds")
+        if middle is None:
+            msg = (
+                f"{self.name}: service {window.get('service_sid')}, environment "
+                f"{window.get('environment_sid')}: the window {first} to {last} still returns "
+                f"Twilio's cap of {self.result_cap} logs per query and cannot be split below "
+                f"{self.min_split.total_seconds():g} s; stopping rather than losing logs "
+                "(the bookmark stays before this window)."
+            )
+            raise ResultCapError(msg)
+        self.logger.info(
+            "%s: %d logs from %s to %s reached Twilio's cap of %d per query; reading two halves",
+            self.name,
+            returned,
+            first,
+            last,
+            self.result_cap,
+        )
+        known = {**already_emitted, **emitted}
+        for half_start, half_end in ((start, middle), (middle, end)):
+            half = {**window, "window_start": half_start, "window_end": half_end}
+            inside = {sid: when for sid, when in known.items() if half_start <= when < half_end}
+            yield from self._read_window(half, inside)
+
+    def _split_point(self, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
+        """A whole second strictly inside (start, end), near the middle; None if too short."""
+        if end - start <= self.min_split:
+            return None
+        middle = _floor_second(start + (end - start) / 2)
+        if middle <= start:
+            middle = _ceil_second(start + ONE_SECOND / 1000)
+        return middle if start < middle < end else None
+
+
+def _normalise_sid(sid: str) -> str:
+    return sid[:2].upper() + sid[2:].lower()
+
+
+def _floor_second(value: dt.datetime) -> dt.datetime:
+    return value.replace(microsecond=0)
+
+
+def _ceil_second(value: dt.datetime) -> dt.datetime:
+    floor = value.replace(microsecond=0)
+    return floor if floor == value else floor + ONE_SECOND
+
+
+STREAMS: list[type[Stream]] = [ServicesStream, EnvironmentsStream, LogsStream]

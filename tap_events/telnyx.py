@@ -8,6 +8,7 @@ import typing as t
 from urllib.parse import urlsplit
 
 import requests
+from singer_sdk import Stream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_events.client import (
@@ -227,4 +228,4 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
         state["replication_key_value"] = format_timestamp(committed, self.timestamp_precision)
 
 
-STREAMS = [TelnyxAuditEventsStream]
+STREAMS: list[type[Stream]] = [TelnyxAuditEventsStream]

@@ -1,0 +1,77 @@
+"""What the TaskRouter tests share: stream names, the emulator's data, direct requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import typing as t
+
+import requests
+
+from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from emulator.taskrouter import TaskRouterAPI
+from tests.tap_runner import catalog_selecting
+
+if t.TYPE_CHECKING:
+    from emulator import Emulator
+
+WORKSPACES = "twilio_taskrouter_workspaces"
+EVENTS = "twilio_taskrouter_events"
+
+
+def parse(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def taskrouter_api(emulator: Emulator) -> TaskRouterAPI:
+    """`emulator.taskrouter`, typed."""
+    return next(api for api in emulator.apis if isinstance(api, TaskRouterAPI))
+
+
+def workspace_sids(emulator: Emulator) -> list[str]:
+    return [workspace["sid"] for workspace in taskrouter_api(emulator).workspaces[DEFAULT_ACCOUNT_SID]]
+
+
+def events_by_workspace(emulator: Emulator) -> dict[str, list[dict[str, t.Any]]]:
+    return {sid: taskrouter_api(emulator).workspace_events(sid) for sid in workspace_sids(emulator)}
+
+
+def all_event_sids(emulator: Emulator) -> set[str]:
+    return {event["sid"] for events in events_by_workspace(emulator).values() for event in events}
+
+
+def sids(records: t.Iterable[dict[str, t.Any]]) -> set[str]:
+    return {record["sid"] for record in records}
+
+
+def get_events(emulator: Emulator, workspace_sid: str, **params: t.Any) -> requests.Response:
+    """`GET /v1/Workspaces/{sid}/Events` straight at the emulator, as the default account."""
+    return requests.get(
+        f"{emulator.base_url}/v1/Workspaces/{workspace_sid}/Events",
+        params=params,
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
+    )
+
+
+def events_requests(emulator: Emulator) -> list[str]:
+    """URLs of every Events request the emulator has seen."""
+    return [seen.url for seen in emulator.seen if "/Events" in seen.url and "/v1/Workspaces/" in seen.url]
+
+
+@functools.cache
+def _catalog(streams: tuple[str, ...]) -> str:
+    # Discovery makes no request, so any well-formed Twilio settings describe the same catalog.
+    config = {"twilio_account_sid": DEFAULT_ACCOUNT_SID, "twilio_auth_token": DEFAULT_AUTH_TOKEN}
+    return json.dumps(catalog_selecting(config, streams))
+
+
+def catalog(*streams: str) -> dict[str, t.Any]:
+    """The tap's discovered catalog with only `streams` selected (discovered once per test session)."""
+    return json.loads(_catalog(tuple(sorted(streams or (EVENTS,)))))
+
+
+def partition(workspace_sid: str, account_sid: str = DEFAULT_ACCOUNT_SID) -> dict[str, str]:
+    """The STATE context of one workspace's events."""
+    return {"account_sid": account_sid, "workspace_sid": workspace_sid}
