@@ -1,0 +1,664 @@
+"""What the Meltano and Airflow tests share.
+
+- `small_emulator()` and `START`: a data set small enough for a whole Meltano run in seconds
+  (Serverless logs are read in one-hour windows at 5 requests per second, so the runs start a
+  few hours back, and every API's data is made to fall mostly inside them).
+- `EMULATED`: where the emulator keeps each stream's records, so that the warehouse can be
+  compared with the emulator's own data. A stream missing here (a new API) is compared with the
+  tap's own RECORD output instead (`tap_keys`).
+- `meltano()` / `meltano_env()`: the real `meltano` command, pointed at the emulator, with a
+  system database (state) of the test's own.
+- `DuckDBWarehouse` / `PostgresWarehouse`: the same questions asked of either database.
+- `PostgresCluster`: a throw-away PostgreSQL server on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import functools
+import hashlib
+import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import typing as t
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from emulator import Emulator
+from emulator.monitor import MonitorAPI
+from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_TELNYX_API_KEY
+from emulator.serverless import ServerlessAPI
+from emulator.taskrouter import TaskRouterAPI
+from emulator.telnyx import DEFAULT_ORGANIZATION, TelnyxAPI
+from tests.tap_runner import run_tap
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MELTANO = BIN / "meltano"
+SCHEMA = "tap_events"
+LOADERS = ("target-duckdb", "target-postgres")
+#: How far back the runs start (`start_date`): the emulator's data is older and newer than this.
+LOOKBACK = dt.timedelta(hours=5)
+#: Settings of the tap that name credentials: never inherited from the developer's shell.
+CREDENTIAL_VARIABLES = (
+    "TAP_EVENTS_TWILIO_ACCOUNT_SID",
+    "TAP_EVENTS_TWILIO_AUTH_TOKEN",
+    "TAP_EVENTS_TWILIO_API_KEY_SID",
+    "TAP_EVENTS_TWILIO_API_KEY_SECRET",
+    "TAP_EVENTS_TELNYX_API_KEY",
+)
+
+Key = tuple[str, ...]
+A = t.TypeVar("A")
+
+
+# ---- the emulator's data -----------------------------------------------------------------
+
+
+def small_emulator(**sizes: t.Any) -> Emulator:
+    """An emulator whose records mostly fall in the last day (a few older, a few newer)."""
+    defaults: dict[str, t.Any] = {
+        "monitor_events": 160,
+        "monitor_alerts": 60,
+        "monitor_days": 1,
+        "taskrouter_workspaces": 2,
+        "taskrouter_events": 40,
+        "taskrouter_days": 1,
+        "serverless_services": 2,
+        "serverless_environments": (2, 1),
+        "serverless_logs": 20,
+        "serverless_hours": 3,
+        "telnyx_events": 80,
+        "telnyx_days": 1,
+    }
+    return Emulator(**{**defaults, **sizes})
+
+
+def start_date(now: dt.datetime | None = None) -> dt.datetime:
+    """The `start_date` of a run: `LOOKBACK` before now, on a whole second."""
+    return ((now or dt.datetime.now(dt.UTC)) - LOOKBACK).replace(microsecond=0)
+
+
+def iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse(value: str | dt.datetime) -> dt.datetime:
+    """An ISO 8601 string or a database timestamp, as an aware UTC datetime."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def api(emulator: Emulator, kind: type[A]) -> A:
+    """`emulator.<name>`, typed."""
+    return next(each for each in emulator.apis if isinstance(each, kind))
+
+
+@dataclass(frozen=True)
+class Account:
+    """Whose records a run reads: a Twilio account and/or a Telnyx organization."""
+
+    twilio_account_sid: str | None = DEFAULT_ACCOUNT_SID
+    telnyx_organization: str | None = DEFAULT_ORGANIZATION
+
+
+DEFAULT_ACCOUNT = Account()
+
+
+def _workspaces(emulator: Emulator, account: str) -> list[dict[str, t.Any]]:
+    return list(api(emulator, TaskRouterAPI).workspaces.get(account, []))
+
+
+def _taskrouter_events(emulator: Emulator, account: str) -> list[dict[str, t.Any]]:
+    events = api(emulator, TaskRouterAPI).events.get(account, {})
+    return [event for store in events.values() for event in store]
+
+
+def _services(emulator: Emulator, account: str) -> list[dict[str, t.Any]]:
+    return list(api(emulator, ServerlessAPI).services.get(account, []))
+
+
+def _environments(emulator: Emulator, account: str) -> list[dict[str, t.Any]]:
+    serverless = api(emulator, ServerlessAPI)
+    return [
+        environment
+        for service in _services(emulator, account)
+        for environment in serverless.environments_of(service["sid"], account_sid=account)
+    ]
+
+
+def _logs(emulator: Emulator, account: str) -> list[dict[str, t.Any]]:
+    serverless = api(emulator, ServerlessAPI)
+    return [
+        log
+        for environment in _environments(emulator, account)
+        for log in serverless.logs_of(environment["sid"], account_sid=account)
+    ]
+
+
+# New records arriving between two runs, one per stream.
+
+
+def _new_monitor_event(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
+    monitor = api(emulator, MonitorAPI)
+    event = monitor.make_event(account, when)
+    monitor.events[account].add(event)
+    return event
+
+
+def _new_monitor_alert(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
+    monitor = api(emulator, MonitorAPI)
+    alert = monitor.make_alert(account, when)
+    monitor.alerts[account].add(alert)
+    return alert
+
+
+def _new_workspace(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
+    return api(emulator, TaskRouterAPI).add_workspace(account, events=0, days=1)
+
+
+def _new_taskrouter_event(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
+    workspace = _workspaces(emulator, account)[0]
+    return api(emulator, TaskRouterAPI).add_event(workspace["sid"], when, account)
+
+
+def _new_service(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
+    created = when - dt.timedelta(days=1)
+    return api(emulator, ServerlessAPI).add_service(account, "service-new", created=created)
+
+
+def _new_log(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
+    environment = _environments(emulator, account)[0]
+    serverless = api(emulator, ServerlessAPI)
+    [log] = serverless.add_logs(environment["service_sid"], environment["sid"], [when], account_sid=account)
+    return log
+
+
+def _new_telnyx_event(emulator: Emulator, organization: str, when: dt.datetime) -> dict[str, t.Any]:
+    return api(emulator, TelnyxAPI).add_event(when, organization=organization)
+
+
+@dataclass(frozen=True)
+class EmulatedStream:
+    """Where the emulator keeps one stream's records, and how one more arrives."""
+
+    provider: t.Literal["twilio", "telnyx"]
+    records: t.Callable[[Emulator, str], t.Iterable[dict[str, t.Any]]]
+    add: t.Callable[[Emulator, str, dt.datetime], dict[str, t.Any]] | None = None
+
+
+EMULATED: dict[str, EmulatedStream] = {
+    "twilio_monitor_events": EmulatedStream(
+        "twilio", lambda e, a: api(e, MonitorAPI).events.get(a, []), _new_monitor_event
+    ),
+    "twilio_monitor_alerts": EmulatedStream(
+        "twilio", lambda e, a: api(e, MonitorAPI).alerts.get(a, []), _new_monitor_alert
+    ),
+    "twilio_taskrouter_workspaces": EmulatedStream("twilio", _workspaces, _new_workspace),
+    "twilio_taskrouter_events": EmulatedStream("twilio", _taskrouter_events, _new_taskrouter_event),
+    "twilio_serverless_services": EmulatedStream("twilio", _services, _new_service),
+    "twilio_serverless_environments": EmulatedStream("twilio", _environments),
+    "twilio_serverless_logs": EmulatedStream("twilio", _logs, _new_log),
+    "telnyx_audit_events": EmulatedStream(
+        "telnyx", lambda e, o: api(e, TelnyxAPI).events.get(o, []), _new_telnyx_event
+    ),
+}
+
+
+def owner(stream: str, account: Account) -> str | None:
+    """The account SID or organization whose records `stream` holds in a run for `account`."""
+    provider = EMULATED[stream].provider if stream in EMULATED else stream.split("_")[0]
+    return account.twilio_account_sid if provider == "twilio" else account.telnyx_organization
+
+
+# ---- the tap's catalog ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    name: str
+    key_properties: tuple[str, ...]
+    replication_key: str | None
+    timestamp_columns: frozenset[str]
+
+
+@functools.cache
+def streams() -> dict[str, StreamInfo]:
+    """Every stream the tap discovers with Twilio and Telnyx credentials (no request is made)."""
+    config = {
+        "twilio_account_sid": DEFAULT_ACCOUNT_SID,
+        "twilio_auth_token": DEFAULT_AUTH_TOKEN,
+        "telnyx_api_key": DEFAULT_TELNYX_API_KEY,
+    }
+    discovered = run_tap(config, extra=["--discover"])
+    assert discovered.returncode == 0, discovered.stderr
+    found = {}
+    for entry in json.loads(discovered.stdout)["streams"]:
+        top = next(m["metadata"] for m in entry["metadata"] if m["breadcrumb"] == [])
+        replication_key = (top.get("valid-replication-keys") or [None])[0]
+        columns = frozenset(
+            name for name, schema in entry["schema"]["properties"].items() if schema.get("format") == "date-time"
+        )
+        found[entry["tap_stream_id"]] = StreamInfo(
+            entry["tap_stream_id"], tuple(entry["key_properties"]), replication_key, columns
+        )
+    return found
+
+
+def streams_for(account: Account) -> dict[str, StreamInfo]:
+    """The streams a run for `account` reads (a provider without credentials is skipped)."""
+    return {name: info for name, info in streams().items() if owner(name, account)}
+
+
+# ---- what the warehouse should hold -------------------------------------------------------
+
+
+def key_of(record: dict[str, t.Any], info: StreamInfo) -> Key:
+    return tuple(str(record[column]) for column in info.key_properties)
+
+
+def emulated_records(
+    emulator: Emulator, stream: str, since: dt.datetime, account: Account = DEFAULT_ACCOUNT
+) -> list[dict[str, t.Any]]:
+    """The emulator's records of `stream` a run from `since` reads: every record of a full-table
+    stream, and those of an incremental stream whose replication key is at or after `since`."""
+    info = streams()[stream]
+    holder = owner(stream, account)
+    assert holder is not None
+    records = list(EMULATED[stream].records(emulator, holder))
+    if info.replication_key is None:
+        return records
+    return [record for record in records if parse(record[info.replication_key]) >= since]
+
+
+def expected_keys(emulator: Emulator, since: dt.datetime, account: Account = DEFAULT_ACCOUNT) -> dict[str, set[Key]]:
+    """Primary keys per stream: from the emulator's data where the stream is in `EMULATED`,
+    from the tap's own output (same emulator, same settings) for any other stream."""
+    chosen = streams_for(account)
+    expected = {
+        name: {key_of(record, info) for record in emulated_records(emulator, name, since, account)}
+        for name, info in chosen.items()
+        if name in EMULATED
+    }
+    others = [name for name in chosen if name not in EMULATED]
+    if others:
+        expected.update(tap_keys(emulator, since, account, others))
+    return expected
+
+
+def tap_keys(emulator: Emulator, since: dt.datetime, account: Account, names: list[str]) -> dict[str, set[Key]]:
+    from tests.tap_runner import catalog_selecting
+
+    config = emulator.tap_config(
+        start_date=iso(since),
+        twilio_account_sid=account.twilio_account_sid,
+        twilio_auth_token=emulator.twilio_accounts.get(account.twilio_account_sid or ""),
+        telnyx_api_key=next(
+            (k for k, o in emulator.telnyx_api_keys.items() if o == account.telnyx_organization),
+            None,
+        ),
+    )
+    run = run_tap(config, catalog=catalog_selecting(config, names))
+    assert run.returncode == 0, run.stderr
+    return {name: {key_of(r, streams()[name]) for r in run.records[name]} for name in names}
+
+
+def add_one_record_per_stream(
+    emulator: Emulator, when: dt.datetime, account: Account = DEFAULT_ACCOUNT
+) -> dict[str, Key]:
+    """One new record in every stream that can grow, at `when`: its primary key by stream."""
+    added = {}
+    for name, info in streams_for(account).items():
+        source = EMULATED.get(name)
+        holder = owner(name, account)
+        if source and source.add and holder:
+            added[name] = key_of(source.add(emulator, holder, when), info)
+    return added
+
+
+# ---- Meltano -------------------------------------------------------------------------------
+
+
+@dataclass
+class MeltanoRun:
+    returncode: int
+    output: str
+
+    @property
+    def record_counts(self) -> dict[str, int]:
+        """Records the tap wrote, per stream, from its `record_count` metrics (targets built on
+        the Singer SDK log metrics too: only the tap's lines count)."""
+        counts: dict[str, int] = defaultdict(int)
+        for match in re.finditer(r"\btap-events\s+METRIC: (\{.*\})", self.output):
+            metric = json.loads(match.group(1))
+            if metric.get("metric") == "record_count":
+                counts[metric["tags"]["stream"]] += int(metric["value"])
+        return dict(counts)
+
+
+@contextlib.contextmanager
+def project_lock(name: str) -> t.Iterator[None]:
+    """Serialises set-up steps (plugin and Airflow installs) between test runs of this checkout."""
+    digest = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"tap-events-{digest}-{name}.lock"
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@functools.cache
+def install_plugins() -> None:
+    """`meltano install` once per test session (quick when the plugins' venvs are current)."""
+    with project_lock("meltano-install"):
+        _install_plugins()
+
+
+def _install_plugins() -> None:
+    environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [str(MELTANO), "install"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def base_environment() -> dict[str, str]:
+    """The caller's environment without any tap, target or Meltano setting of its own."""
+    inherited = {
+        key: value for key, value in os.environ.items() if not key.startswith(("TAP_EVENTS_", "TARGET_", "MELTANO_"))
+    }
+    inherited["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    return inherited
+
+
+def meltano_env(
+    emulator: Emulator,
+    home: Path,
+    since: dt.datetime,
+    *,
+    database_uri: str | None = None,
+    **settings: str,
+) -> dict[str, str]:
+    """Environment of a `meltano` run against `emulator`, with its own system database
+    (where Meltano keeps state) and warehouse file in `home`.
+
+    `settings` are more environment variables (e.g. TARGET_POSTGRES_PORT)."""
+    environment = base_environment()
+    environment.update(
+        MELTANO_ENVIRONMENT="emulator",
+        MELTANO_DATABASE_URI=database_uri or f"sqlite:///{home / 'meltano.db'}",
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        TAP_EVENTS_START_DATE=iso(since),
+        TAP_EVENTS_TWILIO_ACCOUNT_SID=DEFAULT_ACCOUNT_SID,
+        TAP_EVENTS_TWILIO_AUTH_TOKEN=DEFAULT_AUTH_TOKEN,
+        TAP_EVENTS_TELNYX_API_KEY=DEFAULT_TELNYX_API_KEY,
+        TARGET_DUCKDB_FILEPATH=str(home / "warehouse.duckdb"),
+        TARGET_JSONL_DESTINATION_PATH=str(home),
+    )
+    for setting in ("TWILIO_MONITOR", "TWILIO_TASKROUTER", "TWILIO_SERVERLESS", "TELNYX"):
+        environment[f"TAP_EVENTS_{setting}_BASE_URL"] = emulator.base_url
+    environment.update(settings)
+    return environment
+
+
+def meltano(*arguments: str, env: dict[str, str], timeout: float = 300) -> MeltanoRun:
+    """Runs `meltano ARGUMENTS` in the project; a failure shows the end of its log."""
+    result = subprocess.run(
+        [str(MELTANO), *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    run = MeltanoRun(result.returncode, result.stdout + result.stderr)
+    assert run.returncode == 0, f"meltano {' '.join(arguments)} failed:\n{run.output[-6000:]}"
+    return run
+
+
+def meltano_state(state_id: str, env: dict[str, str]) -> dict[str, t.Any]:
+    """`meltano state get STATE_ID`: the Singer state Meltano keeps for a pipeline."""
+    run = meltano("state", "get", state_id, env=env)
+    document = run.output[run.output.index("{") : run.output.rindex("}") + 1]
+    return t.cast(dict[str, t.Any], json.loads(document)["singer_state"])
+
+
+def bookmark(state: dict[str, t.Any], stream: str) -> dt.datetime | None:
+    """The latest replication value of `stream` in a Singer state, over all its partitions."""
+    entry = state.get("bookmarks", {}).get(stream, {})
+    values = [
+        part.get("replication_key_value")
+        for part in [entry, *entry.get("partitions", [])]
+        if part.get("replication_key_value")
+    ]
+    return max((parse(value) for value in values), default=None)
+
+
+# ---- warehouses ----------------------------------------------------------------------------
+
+
+class Warehouse(t.Protocol):
+    def tables(self) -> set[str]: ...
+    def count(self, table: str) -> int: ...
+    def keys(self, table: str, columns: t.Sequence[str]) -> list[Key]: ...
+    def column_types(self, table: str) -> dict[str, str]: ...
+    def values(self, table: str, column: str) -> list[t.Any]: ...
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _SQLWarehouse:
+    schema = SCHEMA
+
+    def query(self, sql: str, parameters: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
+        raise NotImplementedError
+
+    def tables(self) -> set[str]:
+        rows = self.query(
+            "select table_name from information_schema.tables where table_schema = ?",
+            [self.schema],
+        )
+        return {row[0] for row in rows}
+
+    def count(self, table: str) -> int:
+        return int(self.query(f"select count(*) from {self._table(table)}")[0][0])
+
+    def keys(self, table: str, columns: t.Sequence[str]) -> list[Key]:
+        listed = ", ".join(_quote(column) for column in columns)
+        rows = self.query(f"select {listed} from {self._table(table)}")
+        return [tuple(str(value) for value in row) for row in rows]
+
+    def column_types(self, table: str) -> dict[str, str]:
+        rows = self.query(
+            "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
+            [self.schema, table],
+        )
+        return {name: str(kind).lower() for name, kind in rows}
+
+    def values(self, table: str, column: str) -> list[t.Any]:
+        return [row[0] for row in self.query(f"select {_quote(column)} from {self._table(table)}")]
+
+    def _table(self, table: str) -> str:
+        return f"{_quote(self.schema)}.{_quote(table)}"
+
+
+class DuckDBWarehouse(_SQLWarehouse):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def query(self, sql: str, parameters: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
+        import duckdb
+
+        with duckdb.connect(str(self.path), read_only=True) as connection:
+            return connection.execute(sql, list(parameters)).fetchall()
+
+
+class PostgresWarehouse(_SQLWarehouse):
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+
+    def query(self, sql: str, parameters: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
+        import psycopg
+
+        with psycopg.connect(self.conninfo) as connection:
+            return connection.execute(sql.replace("?", "%s"), list(parameters)).fetchall()  # type: ignore[arg-type]
+
+
+# ---- PostgreSQL ----------------------------------------------------------------------------
+
+INSTALL_POSTGRES = (
+    "PostgreSQL server binaries (initdb, pg_ctl) were not found: install them, e.g. "
+    "`apt-get install postgresql` on Debian/Ubuntu (they land in /usr/lib/postgresql/<version>/bin) "
+    "or `brew install postgresql` on macOS, or put their directory in PG_BIN."
+)
+
+
+def postgres_bin() -> Path | None:
+    """Where initdb and pg_ctl are: $PG_BIN, the PATH, or Debian's /usr/lib/postgresql/*/bin."""
+    candidates = [Path(os.environ["PG_BIN"])] if os.environ.get("PG_BIN") else []
+    on_path = shutil.which("initdb")
+    if on_path:
+        candidates.append(Path(on_path).parent)
+    debian = Path("/usr/lib/postgresql")
+    if debian.is_dir():
+        versions = [p for p in debian.iterdir() if p.name.replace(".", "").isdigit()]
+        for version in sorted(versions, key=lambda p: float(p.name), reverse=True):
+            candidates.append(version / "bin")
+    return next((c for c in candidates if (c / "initdb").exists() and (c / "pg_ctl").exists()), None)
+
+
+def require_postgres() -> Path:
+    """The server binaries, or skip the test (fail it in CI, where they must be installed)."""
+    found = postgres_bin()
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests. {INSTALL_POSTGRES}")
+        pytest.skip(INSTALL_POSTGRES)
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class PostgresCluster:
+    """A throw-away server: initdb in a temporary folder, trust authentication, listening on
+    127.0.0.1 only. The server refuses to run as root, so as root it runs as the `postgres`
+    user (made by Debian's package) or `nobody`."""
+
+    bin: Path
+    port: int = 0
+    root: Path = field(default_factory=Path)
+    user: str | None = None
+    superuser: str = "postgres"
+
+    def __enter__(self) -> PostgresCluster:
+        self.root = Path(tempfile.mkdtemp(prefix="tap-events-pg-"))
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _start(self) -> None:
+        if os.geteuid() == 0:
+            self.user = next(name for name in ("postgres", "nobody") if _user_exists(name))
+            account = pwd.getpwnam(self.user)
+            os.chown(self.root, account.pw_uid, account.pw_gid)
+        self.port = free_port()
+        data = self.root / "data"
+        self._run(
+            self.bin / "initdb",
+            "-D",
+            data,
+            "-U",
+            self.superuser,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+            "--no-instructions",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            self.bin / "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            self.root / "server.log",
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+
+    def stop(self) -> None:
+        if (self.root / "data" / "postmaster.pid").exists():
+            self._run(self.bin / "pg_ctl", "-D", self.root / "data", "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def conninfo(self, database: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} user={self.superuser} dbname={database}"
+
+    def url(self, database: str, driver: str = "postgresql+psycopg") -> str:
+        return f"{driver}://{self.superuser}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.conninfo(), autocommit=True) as connection:
+            connection.execute(f"create database {_quote(name)}")  # type: ignore[arg-type]
+        return name
+
+    def _run(self, *command: str | Path) -> None:
+        arguments = [str(part) for part in command]
+        if self.user:
+            arguments = ["runuser", "-u", self.user, "--", *arguments]
+        result = subprocess.run(arguments, capture_output=True, text=True, timeout=120, check=False, cwd=self.root)
+        if result.returncode != 0:
+            log = self.root / "server.log"
+            server_log = log.read_text() if log.exists() else ""
+            raise RuntimeError(f"{' '.join(arguments)} failed: {result.stdout}{result.stderr}{server_log}")
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
