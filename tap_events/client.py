@@ -117,6 +117,10 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
         self._describe = describe
         self._seen: set[str] = set()
 
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        """An empty page is not the end while it links to a next one (Serverless Logs do this)."""
+        return bool((response_body(response).get("meta") or {}).get("next_page_url"))
+
     def get_next(self, response: requests.Response) -> str | None:
         meta = response_body(response).get("meta") or {}
         next_page_url = meta.get("next_page_url")
@@ -284,9 +288,11 @@ class TapEventsStream(RESTStream[t.Any]):
         if keep is None:
             yield from super()._generate_record_messages(record)
             return
+        if not keep.issuperset(record):
+            record = {name: value for name, value in record.items() if name in keep}
         yield RecordLine(
             stream=self.name,
-            record={name: value for name, value in record.items() if name in keep},
+            record=record,
             version=self._stream_version,
             extracted_at=self._clock.now(),
         )
@@ -332,6 +338,20 @@ class TimeWindowStream(TapEventsStream):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.run_started_at = utc_now()
+        self._retention_noted = False
+        self._newest_in_window: str | None = None
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        """Hot path: an unsorted window only needs its newest value, handed over in `commit_window`.
+
+        Replication values are canonical strings (post_process), so they compare as strings.
+        """
+        if self.is_sorted:
+            super()._increment_stream_state(latest_record, context=context)
+            return
+        value = latest_record.get(self.replication_key or "")
+        if value and (self._newest_in_window is None or value > self._newest_in_window):
+            self._newest_in_window = value
 
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
         """Records are already bounded by the run's end (`sync_end`), so no signpost is needed."""
@@ -361,26 +381,29 @@ class TimeWindowStream(TapEventsStream):
         bookmark = self.bookmark(context)
         if bookmark is not None:
             start = max(start, bookmark - dt.timedelta(minutes=self.config["lookback_window_minutes"]))
-        if self.retention is not None:
+        if self.retention is not None and start < self.run_started_at - self.retention:
             oldest = self.run_started_at - self.retention
-            if start < oldest:
+            if not self._retention_noted:  # once per stream, not once per partition
+                self._retention_noted = True
+                days = round(self.retention / dt.timedelta(days=1))
                 if self.clamp_to_retention:
                     self.logger.info(
                         "%s: the API keeps about %d days of data; starting at %s instead of %s",
                         self.name,
-                        round(self.retention / dt.timedelta(days=1)),
+                        days,
                         format_timestamp(oldest),
                         format_timestamp(start),
                     )
-                    start = oldest
                 else:
                     self.logger.warning(
                         "%s: start %s is older than the %d days the API usually keeps; "
                         "older records may be missing at the source",
                         self.name,
                         format_timestamp(start),
-                        round(self.retention / dt.timedelta(days=1)),
+                        days,
                     )
+            if self.clamp_to_retention:
+                start = oldest
         return start
 
     def sync_end(self) -> dt.datetime:
@@ -421,6 +444,7 @@ class TimeWindowStream(TapEventsStream):
                 self.commit_window(context)
         except PartitionNotFoundError as exc:
             # The interrupted window is incomplete: its progress must not become the bookmark.
+            self._newest_in_window = None
             self.get_context_state(context).pop("progress_markers", None)
             self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
 
@@ -434,6 +458,10 @@ class TimeWindowStream(TapEventsStream):
         Runs only after the SDK has written every record the window yielded, so STATE never
         claims a record that was not emitted. The bookmark never moves backwards.
         """
+        key = self.replication_key or ""
+        if self._newest_in_window is not None:
+            self.state_manager.increment_state({key: self._newest_in_window}, context=context, replication_key=key)
+            self._newest_in_window = None
         state = self.get_context_state(context)
         previous = state.get("replication_key_value")
         self._finalize_state(state)

@@ -2,7 +2,7 @@
 
 Services → Environments → Logs are parent, child and grandchild streams: the SDK reads an
 environment's logs once per environment listed, with the context
-`{"service_sid", "environment_sid"}`, and keeps one bookmark per environment.
+`{"account_sid", "service_sid", "environment_sid"}`, and keeps one bookmark per environment.
 
 The Logs endpoint has three traps that this module exists for:
 
@@ -211,20 +211,10 @@ class LogsStream(ServerlessStream, TimeWindowStream):
     # A busy day is split where it reaches the cap (`request_window`), which costs at most
     # 10 pages per level of splitting; a kill -9 re-reads at most one day per environment.
     window_size = dt.timedelta(days=1)
-    # The base clamp would log once per environment; `sync_start` clamps with one line.
-    retention = None
-    log_retention = LOG_RETENTION
+    retention = LOG_RETENTION
+    clamp_to_retention = True
     result_cap = RESULT_CAP
     min_split = MIN_SPLIT
-    # A 429 from another client of the same account is waited out rather than failing the
-    # run; all retries together still stop at `max_retry_seconds`.
-    max_tries = 20
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clamp_lock = threading.Lock()
-        self._clamp_logged = False
-
     # ---- requests ------------------------------------------------------------------------
 
     def _request(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
@@ -250,22 +240,6 @@ class LogsStream(ServerlessStream, TimeWindowStream):
 
     # ---- windows -------------------------------------------------------------------------
 
-    def sync_start(self, context: Context | None) -> dt.datetime:
-        start = super().sync_start(context)
-        oldest = self.run_started_at - self.log_retention
-        if start >= oldest:
-            return start
-        with self._clamp_lock:
-            first, self._clamp_logged = not self._clamp_logged, True
-        if first:
-            self.logger.info(
-                "%s: Twilio keeps function logs for 30 days; starting at %s instead of %s",
-                self.name,
-                format_timestamp(oldest),
-                format_timestamp(start),
-            )
-        return oldest
-
     def request_window(self, window: Context) -> Iterator[dict]:
         """Every log of the window exactly once, however many the window holds.
 
@@ -277,10 +251,11 @@ class LogsStream(ServerlessStream, TimeWindowStream):
 
         Exactly once while splitting: the halves skip the SIDs already emitted by the
         queries that contain them. Those are at most `result_cap` per level of splitting
-        (SIDs only, a few hundred kilobytes), so memory stays bounded, and no log is read
-        twice before it is emitted. The alternative, probing a window before emitting
-        anything, costs the same pages (Twilio gives no total count, so finding the cap
-        means reading to it) and would hold up to 10,000 whole logs in memory.
+        (SIDs only, a few hundred kilobytes), so memory stays bounded and logs stream out as
+        they are read. The alternative, probing a window before emitting anything, costs
+        the same pages (Twilio gives no total count, so finding the cap means reading to
+        it) and would hold up to 10,000 whole logs in memory. A log repeated across the
+        pages of one query is emitted once too.
 
         All state is local to the call, so windows may be read concurrently.
         """

@@ -1,0 +1,50 @@
+"""`kill -9` in the middle of a run, then a run from its last STATE: no log is lost."""
+
+from __future__ import annotations
+
+import signal
+import typing as t
+
+from tests.serverless_helpers import (
+    LOGS,
+    bookmark_of,
+    environments,
+    logs_since,
+    parse,
+    serverless_config,
+)
+from tests.tap_runner import catalog_selecting, run_tap, run_tap_and_kill
+
+
+def _log_records(messages: list[dict[str, t.Any]]) -> int:
+    return sum(1 for message in messages if message["type"] == "RECORD" and message["stream"] == LOGS)
+
+
+def test_a_run_killed_mid_window_resumes_without_losing_a_log(emulator):
+    config = serverless_config(emulator, page_size=5)
+    catalog = catalog_selecting(config, [LOGS])
+    expected = set(logs_since(emulator, config["start_date"]))
+
+    killed = run_tap_and_kill(
+        config, catalog=catalog, kill_when=lambda messages: _log_records(messages) >= len(expected) // 2
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert killed.states, "no STATE before the kill: kill later"
+    resumed = run_tap(config, state=killed.final_state, catalog=catalog)
+
+    assert resumed.returncode == 0, resumed.stderr
+    before = {record["sid"] for record in killed.records[LOGS]}
+    after = {record["sid"] for record in resumed.records[LOGS]}
+    assert before
+    assert after
+    assert before | after == expected, "a log was lost"
+    assert len(before) < len(expected)
+    for environment in environments(emulator):
+        bookmark = bookmark_of(killed, environment)
+        if bookmark:  # nothing before bookmark - lookback is read again
+            lookback = parse(bookmark).timestamp() - config.get("lookback_window_minutes", 10) * 60
+            assert all(
+                parse(record["date_created"]).timestamp() >= lookback
+                for record in resumed.records[LOGS]
+                if record["environment_sid"] == environment["sid"]
+            )

@@ -1,0 +1,60 @@
+"""Logs are kept 30 days: the emulator forgets older ones, the tap clamps an older start_date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from tests.serverless_helpers import (
+    AUTH,
+    LOGS,
+    environments,
+    iso,
+    logs_requests,
+    logs_url,
+    parse,
+    serverless_config,
+)
+from tests.tap_runner import catalog_selecting, run_tap
+
+
+def test_emulator_never_returns_logs_older_than_30_days(emulator):
+    environment = environments(emulator)[0]
+    now = dt.datetime.now(dt.UTC)
+    stored = emulator.serverless.logs_of(environment["sid"])
+    assert any(parse(log["date_created"]) < now - dt.timedelta(days=30) for log in stored)
+
+    response = requests.get(
+        logs_url(emulator, environment),
+        params={"StartDate": iso(now - dt.timedelta(days=40)), "PageSize": "1000"},
+        auth=AUTH,
+        timeout=10,
+    )
+
+    assert response.status_code == 200
+    returned = [parse(log["date_created"]) for log in response.json()["logs"]]
+    assert returned
+    assert min(returned) >= now - dt.timedelta(days=30)
+
+
+def test_an_older_start_date_is_clamped_with_one_log_line(emulator):
+    now = dt.datetime.now(dt.UTC)
+    environment = environments(emulator)[0]
+    (kept,) = emulator.serverless.add_logs(
+        environment["service_sid"], environment["sid"], [now - dt.timedelta(days=29, hours=23)]
+    )
+    config = serverless_config(
+        emulator,
+        start_date=iso(now - dt.timedelta(days=40)),
+        end_date=iso(now - dt.timedelta(days=29, hours=22)),
+    )
+
+    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("the API keeps about 30 days of data") == 1  # not once per environment
+    first_start = min(parse(parse_qs(urlsplit(seen.url).query)["StartDate"][0]) for seen in logs_requests(emulator))
+    assert now - dt.timedelta(days=30) <= first_start <= now - dt.timedelta(days=29, hours=23, minutes=50)
+    assert [record["sid"] for record in run.records[LOGS]] == [kept["sid"]]
