@@ -13,6 +13,7 @@ import sys
 import typing as t
 from pathlib import Path
 
+
 def _attributes(who: str) -> dict[str, t.Any]:
     return {
         "type": ["object", "string", "null"],

@@ -150,6 +150,8 @@ class TapEventsStream(RESTStream[t.Any]):
 
     provider: t.ClassVar[str]
     base_url_setting: t.ClassVar[str]
+    #: What a 401/403 says about the credential, never the credential itself.
+    credential_hint: t.ClassVar[str] = "the credentials were refused"
     schema = StreamSchema(SCHEMAS)
     allow_redirects = False
     #: Retries of one request give up after `max_request_retries` or this long, whichever first.
@@ -261,13 +263,12 @@ class TapEventsStream(RESTStream[t.Any]):
         parts = urlsplit(response.url or self.endpoint)
         request = f"GET {parts.scheme}://{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
         if status in (401, 403):
-            lead = f"authentication failed for {self.provider}"
-            hint = f" (check the {self.provider} credentials in the settings)"
+            lead = f"authentication failed for {self.provider}, {self.credential_hint}"
         elif 300 <= status < 400:
-            lead, hint = "unexpected redirect, not followed", ""
+            lead = "unexpected redirect, not followed"
         else:
-            lead, hint = "request failed", ""
-        return f"{self.name}: {lead}: {request} answered HTTP {status} ({error}){hint}"
+            lead = "request failed"
+        return f"{self.name}: {lead}: {request} answered HTTP {status} ({error})"
 
     # ---- records ----------------------------------------------------------------------------
 
@@ -517,6 +518,7 @@ class TwilioStream(TapEventsStream):
     """
 
     provider = "Twilio"
+    credential_hint = "the credentials were refused (check twilio_auth_token or the API key pair)"
 
     @cached_property
     def accounts(self) -> dict[str, TwilioAccount]:
@@ -558,15 +560,17 @@ class TelnyxStream(TapEventsStream):
 
     provider = "Telnyx"
     base_url_setting = "telnyx_base_url"
+    credential_hint = "the API key was refused (check telnyx_api_key)"
 
     @property
     def authenticator(self) -> AuthBase:
         return BearerAuth(self.config["telnyx_api_key"])
 
-    def get_new_paginator(self) -> PageNumberPaginator:
-        return TelnyxPaginator(1)
+    def get_new_paginator(self) -> TelnyxPaginator:
+        return TelnyxPaginator(lambda: f"{self.name}: GET {self.endpoint}")
 
     def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
+        """Code, and title with detail, of the first of Telnyx's `errors`."""
         try:
             errors = orjson.loads(response.content).get("errors") or []
         except (orjson.JSONDecodeError, AttributeError):
@@ -574,15 +578,32 @@ class TelnyxStream(TapEventsStream):
         if not errors or not isinstance(errors[0], dict):
             return None, None
         first = errors[0]
-        return (str(first["code"]) if first.get("code") is not None else None), first.get("title")
+        code = str(first["code"]) if first.get("code") is not None else None
+        title, detail = first.get("title"), first.get("detail")
+        return code, f"{title}: {detail}" if title and detail else title or detail
 
 
 class TelnyxPaginator(PageNumberPaginator):
-    """Stops on `meta.total_pages`, so the last page costs no extra empty request."""
+    """`page[number]` 1, 2, ... up to `meta.total_pages`: the last page costs no extra request.
+
+    The page number in `meta` must be the one asked for: a server that ignored `page[number]`
+    would otherwise return page 1 for ever.
+    """
+
+    def __init__(self, describe: Callable[[], str]) -> None:
+        super().__init__(1)
+        self._describe = describe
 
     def has_more(self, response: requests.Response) -> bool:
         meta = response_body(response).get("meta") or {}
-        return int(meta.get("page_number") or 0) < int(meta.get("total_pages") or 0)
+        answered = meta.get("page_number")
+        if answered is not None and int(answered) != self.current_value:
+            msg = (
+                f"{self._describe()}: asked for page {self.current_value} and got page {answered}; "
+                "the API did not honour page[number]."
+            )
+            raise APIRequestError(msg)
+        return int(self.current_value) < int(meta.get("total_pages") or 0)
 
 
 class _NoAuth(AuthBase):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import typing as t
-from urllib.parse import urlsplit
 
 import requests
 from singer_sdk import Stream
@@ -13,7 +12,6 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_events.client import (
     APIRequestError,
-    TelnyxPaginator,
     TelnyxStream,
     TimeWindowStream,
     response_body,
@@ -21,7 +19,7 @@ from tap_events.client import (
 from tap_events.timestamps import format_timestamp, parse_timestamp
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context
 
@@ -37,29 +35,6 @@ class PageEnd(dict[str, t.Any]):
     the record after the page's last one, that is after it has written every record of the
     page, so that is the moment a STATE may claim the page.
     """
-
-
-class AuditEventsPaginator(TelnyxPaginator):
-    """`page[number]` 1, 2, ... up to `meta.total_pages`: the last page costs no extra request.
-
-    The page number of `meta` must be the one asked for: a server that ignored `page[number]`
-    would otherwise return page 1 for ever.
-    """
-
-    def __init__(self, describe: Callable[[], str]) -> None:
-        super().__init__(1)
-        self._describe = describe
-
-    def has_more(self, response: requests.Response) -> bool:
-        meta = response_body(response).get("meta") or {}
-        answered = meta.get("page_number")
-        if answered is not None and int(answered) != self.current_value:
-            msg = (
-                f"{self._describe()}: asked for page {self.current_value} and got page "
-                f"{answered}; the API did not honour page[number]."
-            )
-            raise APIRequestError(msg)
-        return int(self.current_value) < int(meta.get("total_pages") or 0)
 
 
 class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
@@ -129,41 +104,9 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
         request.safe_query_chars = "[]:"
         return request
 
-    def get_new_paginator(self) -> AuditEventsPaginator:
-        return AuditEventsPaginator(lambda: f"{self.name}: GET {self.endpoint}")
-
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from response_body(response).get(self.records_key) or []
         yield PageEnd()
-
-    # ---- errors -----------------------------------------------------------------------------
-
-    def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
-        """Code and title of the first error, with its detail when there is one."""
-        code, title = super().api_error(response)
-        try:
-            first = (response_body(response).get("errors") or [{}])[0]
-        except (ValueError, AttributeError, IndexError):
-            return code, title
-        detail = first.get("detail") if isinstance(first, dict) else None
-        if title and detail:
-            return code, f"{title}: {detail}"
-        return code, title or detail
-
-    def response_error_message(self, response: requests.Response) -> str:
-        if response.status_code != 401:
-            return super().response_error_message(response)
-        code, title = super().api_error(response)
-        parts = urlsplit(response.url or self.endpoint)
-        query = f"?{parts.query}" if parts.query else ""
-        error = f"Telnyx error {code}" if code is not None else "no Telnyx error code"
-        if title:
-            error += f": {title}"
-        return (
-            f"{self.name}: authentication failed for Telnyx, the API key was refused "
-            f"(check telnyx_api_key): GET {parts.scheme}://{parts.netloc}{parts.path}{query} "
-            f"answered HTTP 401 ({error})"
-        )
 
     # ---- records and STATE ------------------------------------------------------------------
 
