@@ -103,6 +103,8 @@ class Fault:
     skip: int = 0
     #: Send Retry-After as an HTTP date this many seconds after the answer.
     retry_after_date_in: float | None = None
+    #: A `Location` header (with a 3xx `status`: a redirect).
+    location: str | None = None
 
 
 class Faults:
@@ -289,6 +291,8 @@ class Emulator:
             error = twilio_error(fault.status, code, "Injected fault")
         if fault.retry_after is not None:
             error.response.headers["Retry-After"] = fault.retry_after
+        if fault.location is not None:
+            error.response.headers["Location"] = fault.location
         if fault.retry_after_date_in is not None:
             when = time.time() + fault.retry_after_date_in
             error.response.headers["Retry-After"] = email.utils.formatdate(when, usegmt=True)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tap_events.tap import TapEvents
+from tap_events.tap import SETTINGS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
@@ -20,7 +20,7 @@ def settings_table() -> str:
         check=True,
     ).stdout.splitlines()
     header = [line for line in about if line.startswith(("| Setting", "|:---"))]
-    own = TapEvents.config_jsonschema["properties"]
+    own = SETTINGS.to_dict()["properties"]
     rows = [line for line in about if line.startswith("| ") and line.split("|")[1].strip() in own]
     return "\n".join(header + rows)
 

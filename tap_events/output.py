@@ -14,7 +14,6 @@ import sys
 import time
 import typing as t
 from dataclasses import dataclass
-from functools import cached_property
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.mapper import SameRecordTransform
@@ -43,17 +42,31 @@ class EventsWriter(MsgSpecWriter):
     line always reaches the target together with every record written before it, and a run
     killed between two STATE lines loses only records that the last STATE does not claim."""
 
-    @cached_property
-    def _stdout(self) -> io.BufferedWriter[io.FileIO]:
-        sys.stdout.flush()
-        stdout = io.BufferedWriter(io.FileIO(sys.stdout.fileno(), "wb", closefd=False), buffer_size=1 << 20)
-        atexit.register(stdout.flush)
-        return stdout
+    _stdout_seen: t.Any = None
+    _output: t.Any = None
+
+    def _stdout(self) -> t.Any:
+        """A 1 MiB buffer on the process's stdout; the stream itself when stdout was redirected
+        to something without a file descriptor (as test runners do)."""
+        if sys.stdout is not self._stdout_seen:
+            if self._output is not None:
+                self._output.flush()
+            self._stdout_seen = sys.stdout
+            try:
+                descriptor = sys.stdout.fileno()
+            except (AttributeError, OSError, io.UnsupportedOperation):
+                self._output = sys.stdout.buffer
+            else:
+                sys.stdout.flush()
+                self._output = io.BufferedWriter(io.FileIO(descriptor, "wb", closefd=False), buffer_size=1 << 20)
+                atexit.register(self._output.flush)
+        return self._output
 
     def write_message(self, message: Message) -> None:
-        self._stdout.write(self.format_message(message))
+        output = self._stdout()
+        output.write(self.format_message(message))
         if not isinstance(message, RecordMessage):
-            self._stdout.flush()
+            output.flush()
 
 
 def selected_properties(stream: Stream) -> frozenset[str] | None:

@@ -8,9 +8,12 @@ import sys
 import typing as t
 from urllib.parse import urlsplit
 
+from dotenv import find_dotenv
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
+from singer_sdk.helpers._classproperty import classproperty
 
 from tap_events import monitor, serverless, taskrouter, telnyx
 from tap_events.client import twilio_accounts
@@ -133,135 +136,139 @@ def telnyx_configured(config: t.Mapping[str, t.Any]) -> bool:
     return bool(config.get("telnyx_api_key"))
 
 
+SETTINGS = th.PropertiesList(
+    th.Property(
+        "twilio_account_sid",
+        th.StringType,
+        title="Twilio Account SID",
+        description="The account to read: 'AC' followed by 32 hex characters.",
+    ),
+    th.Property(
+        "twilio_auth_token",
+        th.StringType,
+        secret=True,
+        title="Twilio Auth Token",
+        description="The account's auth token (or use an API key pair below).",
+    ),
+    th.Property(
+        "twilio_api_key_sid",
+        th.StringType,
+        title="Twilio API Key SID",
+        description="Optional 'SK…' API key: with its secret, used instead of the auth token.",
+    ),
+    th.Property(
+        "twilio_api_key_secret",
+        th.StringType,
+        secret=True,
+        title="Twilio API Key Secret",
+        description="Secret of the API key.",
+    ),
+    th.Property(
+        "twilio_accounts",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("account_sid", th.StringType, required=True),
+                th.Property("auth_token", th.StringType, secret=True),
+                th.Property("api_key_sid", th.StringType),
+                th.Property("api_key_secret", th.StringType, secret=True),
+            )
+        ),
+        secret=True,
+        title="Twilio Accounts",
+        description="More accounts (e.g. subaccounts, which need their own credentials), each "
+        "{account_sid, auth_token} or {account_sid, api_key_sid, api_key_secret}; every "
+        "account is a partition of every Twilio stream with its own bookmarks.",
+    ),
+    th.Property(
+        "telnyx_api_key",
+        th.StringType,
+        secret=True,
+        title="Telnyx API Key",
+        description="Telnyx v2 API key, sent as a Bearer token.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start Date",
+        description="Earliest record to read (ISO 8601). Default: 30 days before now.",
+    ),
+    th.Property(
+        "end_date",
+        th.DateTimeType,
+        title="End Date",
+        description="Optional upper bound (exclusive, ISO 8601), for fixed backfills.",
+    ),
+    th.Property(
+        "lookback_window_minutes",
+        th.IntegerType,
+        default=10,
+        title="Lookback Window (minutes)",
+        description="How far before the bookmark an incremental run re-reads, to catch "
+        "late-arriving events; duplicates are resolved by primary key downstream.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType,
+        default=1000,
+        title="Page Size",
+        description="Records per request, 1 to 1000 (Telnyx pages are capped at 250).",
+    ),
+    th.Property(
+        "request_timeout_seconds",
+        th.IntegerType,
+        default=60,
+        title="Request Timeout (seconds)",
+        description="How long to wait for an API to connect and for each read of its answer.",
+    ),
+    th.Property(
+        "max_concurrent_requests",
+        th.IntegerType,
+        default=4,
+        title="Max Concurrent Requests",
+        description="Time windows of a stream read at once (1 to 16): latency-bound backfills go that "
+        "many times faster; records and STATE are still emitted in order.",
+    ),
+    th.Property(
+        "max_request_retries",
+        th.IntegerType,
+        default=8,
+        title="Max Request Retries",
+        description="Retries of a failed request (5xx, 429, timeouts, resets, truncated bodies) "
+        "with exponential backoff and jitter, honouring Retry-After, before the run fails.",
+    ),
+    *[
+        th.Property(
+            setting,
+            th.StringType,
+            default=default,
+            title=setting.replace("_", " ").title(),
+            description=f"Base URL of the API (default {default}); https, or http on loopback only.",
+        )
+        for setting, default in BASE_URL_SETTINGS.items()
+    ],
+    th.Property(
+        "twilio_workspace_sids",
+        th.ArrayType(th.StringType),
+        title="TaskRouter Workspace SIDs",
+        description="Only these TaskRouter workspaces (default: every workspace of the account).",
+    ),
+    th.Property(
+        "twilio_service_sids",
+        th.ArrayType(th.StringType),
+        title="Serverless Service SIDs",
+        description="Only these Serverless services (default: every service of the account).",
+    ),
+)
+"""The tap's own settings (the SDK adds its built-in ones to `config_jsonschema` at run time)."""
+
+
 class TapEvents(Tap):
     """Singer tap for Twilio Monitor, TaskRouter, Serverless and Telnyx audit events."""
 
     name = "tap-events"
     message_writer_class = EventsWriter
 
-    config_jsonschema = th.PropertiesList(
-        th.Property(
-            "twilio_account_sid",
-            th.StringType,
-            title="Twilio Account SID",
-            description="The account to read: 'AC' followed by 32 hex characters.",
-        ),
-        th.Property(
-            "twilio_auth_token",
-            th.StringType,
-            secret=True,
-            title="Twilio Auth Token",
-            description="The account's auth token (or use an API key pair below).",
-        ),
-        th.Property(
-            "twilio_api_key_sid",
-            th.StringType,
-            title="Twilio API Key SID",
-            description="Optional 'SK…' API key: with its secret, used instead of the auth token.",
-        ),
-        th.Property(
-            "twilio_api_key_secret",
-            th.StringType,
-            secret=True,
-            title="Twilio API Key Secret",
-            description="Secret of the API key.",
-        ),
-        th.Property(
-            "twilio_accounts",
-            th.ArrayType(
-                th.ObjectType(
-                    th.Property("account_sid", th.StringType, required=True),
-                    th.Property("auth_token", th.StringType, secret=True),
-                    th.Property("api_key_sid", th.StringType),
-                    th.Property("api_key_secret", th.StringType, secret=True),
-                )
-            ),
-            secret=True,
-            title="Twilio Accounts",
-            description="More accounts (e.g. subaccounts, which need their own credentials), each "
-            "{account_sid, auth_token} or {account_sid, api_key_sid, api_key_secret}; every "
-            "account is a partition of every Twilio stream with its own bookmarks.",
-        ),
-        th.Property(
-            "telnyx_api_key",
-            th.StringType,
-            secret=True,
-            title="Telnyx API Key",
-            description="Telnyx v2 API key, sent as a Bearer token.",
-        ),
-        th.Property(
-            "start_date",
-            th.DateTimeType,
-            title="Start Date",
-            description="Earliest record to read (ISO 8601). Default: 30 days before now.",
-        ),
-        th.Property(
-            "end_date",
-            th.DateTimeType,
-            title="End Date",
-            description="Optional upper bound (exclusive, ISO 8601), for fixed backfills.",
-        ),
-        th.Property(
-            "lookback_window_minutes",
-            th.IntegerType,
-            default=10,
-            title="Lookback Window (minutes)",
-            description="How far before the bookmark an incremental run re-reads, to catch "
-            "late-arriving events; duplicates are resolved by primary key downstream.",
-        ),
-        th.Property(
-            "page_size",
-            th.IntegerType,
-            default=1000,
-            title="Page Size",
-            description="Records per request, 1 to 1000 (Telnyx pages are capped at 250).",
-        ),
-        th.Property(
-            "request_timeout_seconds",
-            th.IntegerType,
-            default=60,
-            title="Request Timeout (seconds)",
-            description="How long to wait for an API to connect and for each read of its answer.",
-        ),
-        th.Property(
-            "max_concurrent_requests",
-            th.IntegerType,
-            default=4,
-            title="Max Concurrent Requests",
-            description="Time windows of a stream read at once (1 to 16): latency-bound backfills go that "
-            "many times faster; records and STATE are still emitted in order.",
-        ),
-        th.Property(
-            "max_request_retries",
-            th.IntegerType,
-            default=8,
-            title="Max Request Retries",
-            description="Retries of a failed request (5xx, 429, timeouts, resets, truncated bodies) "
-            "with exponential backoff and jitter, honouring Retry-After, before the run fails.",
-        ),
-        *[
-            th.Property(
-                setting,
-                th.StringType,
-                default=default,
-                title=setting.replace("_", " ").title(),
-                description=f"Base URL of the API (default {default}); https, or http on loopback only.",
-            )
-            for setting, default in BASE_URL_SETTINGS.items()
-        ],
-        th.Property(
-            "twilio_workspace_sids",
-            th.ArrayType(th.StringType),
-            title="TaskRouter Workspace SIDs",
-            description="Only these TaskRouter workspaces (default: every workspace of the account).",
-        ),
-        th.Property(
-            "twilio_service_sids",
-            th.ArrayType(th.StringType),
-            title="Serverless Service SIDs",
-            description="Only these Serverless services (default: every service of the account).",
-        ),
-    ).to_dict()
+    config_jsonschema = SETTINGS.to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=False)
@@ -270,6 +277,16 @@ class TapEvents(Tap):
             summary = "Invalid settings, nothing was requested: " + " ".join(errors)
             raise ConfigValidationError(summary, errors=[summary], schema=None)
         return errors
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:
+        """`--config ENV`: TAP_EVENTS_* variables, and a `.env` in the working directory or above it.
+
+        The SDK looks for `.env` from its own installed location instead, which misses the user's.
+        """
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return parse_environment_config(schema, cls._env_var_prefix, dotenv_path=find_dotenv(usecwd=True))
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]

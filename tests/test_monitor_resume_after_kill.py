@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
+import pytest
+
 from emulator.server import DEFAULT_ACCOUNT_SID
 from tests.tap_runner import bookmark_values, catalog_selecting, run_tap, run_tap_and_kill
 
-STREAM = "twilio_monitor_events"
+STORES = {"twilio_monitor_events": "events", "twilio_monitor_alerts": "alerts"}
 
 
-def _has_bookmark(messages: list[dict]) -> bool:
-    """Killed only once some days are committed, so the resume really starts mid-way."""
-    states = [m["value"] for m in messages if m["type"] == "STATE"]
-    return sum(1 for state in states if bookmark_values(state, STREAM)) >= 5
-
-
-def test_kill_and_resume_loses_nothing(emulator, twilio_config):
+@pytest.mark.parametrize("stream", STORES)
+def test_kill_and_resume_loses_nothing(emulator, twilio_config, stream):
     emulator.latency = 0.02
-    config = {**twilio_config, "page_size": 10, "lookback_window_minutes": 0}
-    catalog = catalog_selecting(config, [STREAM])
+    config = {**twilio_config, "page_size": 5, "lookback_window_minutes": 0}
+    catalog = catalog_selecting(config, [stream])
 
-    killed = run_tap_and_kill(config, catalog=catalog, kill_when=_has_bookmark)
+    def some_days_committed(messages: list[dict]) -> bool:
+        """Killed only once some days are committed, so the resume really starts mid-way."""
+        states = [m["value"] for m in messages if m["type"] == "STATE"]
+        return sum(1 for state in states if bookmark_values(state, stream)) >= 5
+
+    killed = run_tap_and_kill(config, catalog=catalog, kill_when=some_days_committed)
     resumed = run_tap(config, state=killed.final_state, catalog=catalog)
 
     assert resumed.returncode == 0, resumed.stderr
-    expected = {event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]}
-    first = {record["sid"] for record in killed.records[STREAM]}
-    second = {record["sid"] for record in resumed.records[STREAM]}
-    assert first and first != expected, "the first run must have been cut short"
+    expected = {record["sid"] for record in getattr(emulator.monitor, STORES[stream])[DEFAULT_ACCOUNT_SID]}
+    first = {record["sid"] for record in killed.records[stream]}
+    second = {record["sid"] for record in resumed.records[stream]}
+    assert first, "the first run emitted records before it was killed"
+    assert first != expected, "the first run must have been cut short"
     assert first | second == expected
     # The resume starts at the last committed day, not from scratch.
     assert len(second) < len(expected)

@@ -10,7 +10,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tap_events.tap import TapEvents
+from tap_events.tap import SETTINGS
 from tests.tap_runner import run_tap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ def test_meltano_settings_match_the_tap_settings():
 
     meltano = yaml.safe_load((ROOT / "meltano.yml").read_text())
     extractor = next(p for p in meltano["plugins"]["extractors"] if p["name"] == "tap-events")
-    properties = TapEvents.config_jsonschema["properties"]
+    properties = SETTINGS.to_dict()["properties"]
 
     assert {s["name"] for s in extractor["settings"]} == set(properties)
     for setting in extractor["settings"]:
@@ -103,3 +103,30 @@ def test_readme_settings_table_is_the_about_output():
 
     readme = (ROOT / "README.md").read_text()
     assert readme.split(START)[1].split(END)[0].strip() == settings_table()
+
+
+def test_config_from_a_dotenv_file_in_the_working_directory(emulator, tmp_path):
+    config = emulator.tap_config(
+        telnyx_api_key=None, start_date=(dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
+    )
+    (tmp_path / ".env").write_text("".join(f"TAP_EVENTS_{key.upper()}={value}\n" for key, value in config.items()))
+    clean_env = {key: value for key, value in os.environ.items() if not key.startswith("TAP_EVENTS_")}
+
+    run = subprocess.run(
+        [sys.executable, "-m", "tap_events", "--config", "ENV"],
+        cwd=tmp_path,
+        env={**clean_env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert '"stream":"twilio_monitor_events"' in run.stdout
+
+
+def test_connection_test_option(emulator):
+    run = run_tap(emulator.tap_config(), extra=["--test"])
+
+    assert run.returncode == 0, run.stderr
+    assert emulator.seen, "--test makes requests"
