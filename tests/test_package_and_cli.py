@@ -18,12 +18,14 @@ STREAM_NAMES = {path.stem for path in (ROOT / "schemas").glob("*.json")}
 
 
 def test_wheel_ships_the_schemas_and_discovers_from_them(tmp_path):
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path / "dist")],
         cwd=ROOT,
-        check=True,
         capture_output=True,
+        text=True,
+        check=False,
     )
+    assert built.returncode == 0, built.stdout + built.stderr
     wheel = next((tmp_path / "dist").glob("tap_events-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         shipped = {Path(name).stem for name in archive.namelist() if name.startswith("tap_events/schemas/")}
