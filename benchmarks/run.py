@@ -508,6 +508,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stream", choices=STREAMS, default=STREAMS[0])
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument(
+        "--max-concurrent-requests", type=int, help="the tap's max_concurrent_requests (default: the tap's, 4)"
+    )
+    parser.add_argument(
         "--variants",
         default=",".join(DEFAULT_VARIANTS),
         help=f"comma-separated, from {', '.join(VARIANTS)} (all)",
@@ -613,6 +616,8 @@ def benchmark(
         "start_date": f"{start_date:%Y-%m-%d}T00:00:00Z",
         "page_size": args.page_size,
     }
+    if args.max_concurrent_requests is not None:
+        config["max_concurrent_requests"] = args.max_concurrent_requests
     config_path, catalog_path = work / "config.json", work / "catalog.json"
     config_path.write_text(json.dumps(config))
     catalog_path.write_text(json.dumps(tap_catalog(config_path, args.stream, work / "discover.stderr")))

@@ -283,6 +283,16 @@ class TapEventsStream(RESTStream[t.Any]):
     def _clock(self) -> ExtractionClock:
         return ExtractionClock()
 
+    def _process_record(
+        self, record: dict, child_context: Context | None = None, partition_context: Context | None = None
+    ) -> None:
+        """Hot path: a stream without child streams only needs its partition keys in the record."""
+        if self.child_streams:
+            super()._process_record(record, child_context=child_context, partition_context=partition_context)
+            return
+        for key, value in (partition_context or {}).items():
+            record.setdefault(key, value)
+
     def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
         """Overrides the SDK's per-record path when nothing but projection is needed (output.py)."""
         keep = self._plain_properties

@@ -16,6 +16,7 @@ import typing as t
 from dataclasses import dataclass
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import encoder as _ENCODER
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
 
@@ -44,6 +45,7 @@ class EventsWriter(MsgSpecWriter):
 
     _stdout_seen: t.Any = None
     _output: t.Any = None
+    _line = bytearray(64)
 
     def _stdout(self) -> t.Any:
         """A 1 MiB buffer on the process's stdout; the stream itself when stdout was redirected
@@ -64,6 +66,11 @@ class EventsWriter(MsgSpecWriter):
 
     def write_message(self, message: Message) -> None:
         output = self._stdout()
+        if type(message) is RecordLine:  # the hot path: no generic message formatting
+            _ENCODER.encode_into(message.to_dict(), self._line)
+            self._line.extend(b"\n")
+            output.write(self._line)
+            return
         output.write(self.format_message(message))
         if not isinstance(message, RecordMessage):
             output.flush()

@@ -1,0 +1,35 @@
+"""A start_date older than the Monitor API keeps does not fail the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.tap_runner import catalog_selecting, run_tap
+
+
+def test_alerts_older_than_30_days_are_not_queried_the_start_is_clamped(emulator, twilio_config):
+    config = {**twilio_config, "start_date": (dt.datetime.now(dt.UTC) - dt.timedelta(days=90)).isoformat()}
+
+    run = run_tap(config, catalog=catalog_selecting(config, ["twilio_monitor_alerts"]))
+
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("the API keeps about 30 days of data") == 1
+    assert {r["sid"] for r in run.records["twilio_monitor_alerts"]} == {
+        alert["sid"] for alert in emulator.monitor.alerts[DEFAULT_ACCOUNT_SID]
+    }
+    assert all(seen.status == 200 for seen in emulator.seen)
+
+
+def test_events_older_than_the_retention_only_warn(emulator, twilio_config):
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
+    config = {**twilio_config, "start_date": start.isoformat()}
+
+    run = run_tap(config, catalog=catalog_selecting(config, ["twilio_monitor_events"]))
+
+    assert run.returncode == 0, run.stderr
+    assert "older records may be missing at the source" in run.stderr
+    assert {r["sid"] for r in run.records["twilio_monitor_events"]} == {
+        event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]
+    }
+    assert any(f"StartDate={start:%Y-%m-%d}" in seen.url for seen in emulator.seen), "the old days are asked for"
