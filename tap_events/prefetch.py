@@ -87,17 +87,20 @@ def read_ahead(
             pool.submit(feed.fill, read(window))
             pending.append((window, feed))
 
+        current: _Feed[T] | None = None
         try:
             for window in upcoming:
                 start(window)
                 if len(pending) >= workers:
                     break
             while pending:
-                window, feed = pending.popleft()
-                yield window, feed
+                window, current = pending.popleft()
+                yield window, current
                 next_window = next(upcoming, None)
                 if next_window is not None:
                     start(next_window)
         finally:
-            for _, feed in pending:
-                feed.stopped.set()
+            # Stopped early (an error, SIGTERM): release every worker, or the pool would wait for ever.
+            for feed in [current, *(feed for _, feed in pending)]:
+                if feed is not None:
+                    feed.stopped.set()
