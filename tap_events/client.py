@@ -207,6 +207,9 @@ class TapEventsStream(RESTStream[t.Any]):
                 return t.cast("requests.Response", retried(prepared_request, context))
             except RetriableAPIError as exc:
                 raise APIRequestError(f"{exc}; gave up after retrying") from exc
+            except (ValueError, UnicodeError) as exc:  # e.g. a header value http.client refuses
+                msg = f"{self.name}: GET {self.endpoint}: the request could not be built ({type(exc).__name__})"
+                raise APIRequestError(msg) from None
             except (ConnectionError, requests.exceptions.RequestException) as exc:
                 msg = f"{self.name}: GET {prepared_request.url} failed after retrying: {type(exc).__name__}: {exc}"
                 raise APIRequestError(msg) from exc
@@ -470,16 +473,13 @@ class TimeWindowStream(TapEventsStream):
         claims a record that was not emitted. The bookmark never moves backwards.
         """
         key = self.replication_key or ""
-        if self._newest_in_window is not None:
-            self.state_manager.increment_state({key: self._newest_in_window}, context=context, replication_key=key)
-            self._newest_in_window = None
         state = self.get_context_state(context)
         previous = state.get("replication_key_value")
+        newest, self._newest_in_window = self._newest_in_window, None
+        # The state never holds an older value, not even for a moment (a SIGTERM writes it as is).
+        if newest is not None and (not previous or parse_timestamp(newest) > parse_timestamp(previous)):
+            self.state_manager.increment_state({key: newest}, context=context, replication_key=key)
         self._finalize_state(state)
-        current = state.get("replication_key_value")
-        if previous and (not current or parse_timestamp(previous) > parse_timestamp(current)):
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = previous
         self._write_state_message()
 
 

@@ -44,6 +44,8 @@ class _Feed(t.Generic[T]):
         try:
             chunk: list[T] = []
             for record in records:
+                if self.stopped.is_set():
+                    return
                 chunk.append(record)
                 if len(chunk) >= self.chunk_size:
                     if not self._put(chunk):
@@ -104,3 +106,4 @@ def read_ahead(
             for feed in [current, *(feed for _, feed in pending)]:
                 if feed is not None:
                     feed.stopped.set()
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -9,6 +9,7 @@ import typing as t
 from urllib.parse import urlsplit
 
 from dotenv import find_dotenv
+from jsonschema import Draft7Validator
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.configuration._dict_config import parse_environment_config
@@ -54,9 +55,11 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def _sid_error(name: str, value: t.Any, prefix: str) -> str | None:
-    if re.fullmatch(rf"{prefix}[0-9a-fA-F]{{32}}", str(value)):
+    """The value is described, not shown: a secret pasted into a SID field must not be echoed."""
+    text = str(value)
+    if re.fullmatch(rf"{prefix}[0-9a-fA-F]{{32}}", text):
         return None
-    return f"{name} must be '{prefix}' followed by 32 hexadecimal characters, got {value!r}."
+    return f"{name} must be '{prefix}' followed by 32 hexadecimal characters (got {len(text)} characters)."
 
 
 def _credential_errors(name: str, entry: t.Mapping[str, t.Any], prefix: str = "") -> list[str]:
@@ -76,14 +79,37 @@ def _credential_errors(name: str, entry: t.Mapping[str, t.Any], prefix: str = ""
 
 
 def _base_url_error(setting: str, value: str) -> str | None:
+    """Only scheme, host and port are ever echoed: user info or a query may hold a secret."""
     parts = urlsplit(value)
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return f"{setting} must be a bare scheme://host[:port] URL without user info, query or fragment."
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return f"{setting} must be an absolute URL such as https://host, got {value!r}."
+        return f"{setting} must be an absolute URL such as https://host."
     if parts.scheme != "https" and not _is_loopback(parts.hostname):
-        return f"{setting} must use https (plain http is allowed only for loopback addresses), got {value!r}."
-    if parts.query or parts.fragment or parts.username or parts.password:
-        return f"{setting} must be a bare scheme://host[:port] URL without query, fragment or user info."
+        return f"{setting} must use https (plain http is allowed only for loopback addresses), got {parts.scheme}://{parts.netloc}."
     return None
+
+
+SECRETS = ("twilio_auth_token", "twilio_api_key_secret", "telnyx_api_key")
+
+
+def _secret_errors(name: str, value: t.Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        return [f"{name} must be a string."]
+    if value != value.strip() or any(ord(character) < 32 for character in value):
+        return [f"{name} has surrounding spaces, a line break or control characters (not shown): remove them."]
+    return []
+
+
+def _schema_errors(schema: dict[str, t.Any], config: t.Mapping[str, t.Any]) -> list[str]:
+    """The settings schema's complaints, naming the setting and the rule but never the value."""
+    errors = []
+    for error in Draft7Validator(schema).iter_errors(dict(config)):
+        where = ".".join(str(part) for part in error.absolute_path) or "the settings"
+        errors.append(f"{where} must satisfy {error.validator!r}: {error.validator_value!r}.")
+    return errors
 
 
 def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
@@ -112,12 +138,16 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             limits = f"from {minimum} to {maximum}" if maximum else f"{minimum} or more"
             errors.append(f"{setting} must be a whole number {limits}, got {value!r}.")
     errors += [_base_url_error(setting, str(config[setting])) for setting in BASE_URL_SETTINGS if setting in config]
+    for setting in SECRETS:
+        errors += _secret_errors(setting, config.get(setting))
     errors += _credential_errors("", config, prefix="twilio_")
     for index, entry in enumerate(config.get("twilio_accounts") or []):
         if not isinstance(entry, dict):
             errors.append(f"twilio_accounts[{index}] must be an object with account_sid and its credential.")
         else:
             errors += _credential_errors(f"twilio_accounts[{index}].", {"account_sid": None, **entry})
+            for key in ("auth_token", "api_key_secret"):
+                errors += _secret_errors(f"twilio_accounts[{index}].{key}", entry.get(key))
             if not any(entry.get(key) for key in ("account_sid", "auth_token", "api_key_secret")):
                 errors.append(f"twilio_accounts[{index}] is empty: it needs account_sid and its credential.")
     if not twilio_configured(config) and not telnyx_configured(config):
@@ -271,8 +301,12 @@ class TapEvents(Tap):
     config_jsonschema = SETTINGS.to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=False)
-        errors = errors or setting_errors(self._config)
+        """The SDK's validation fills in defaults; its messages quote the offending value (maybe a
+        secret), so they are replaced by ours."""
+        if super()._validate_config(raise_errors=False):
+            errors = _schema_errors(self.config_jsonschema, self._config)
+        else:
+            errors = setting_errors(self._config)
         if errors and raise_errors:
             summary = "Invalid settings, nothing was requested: " + " ".join(errors)
             raise ConfigValidationError(summary, errors=[summary], schema=None)

@@ -72,3 +72,24 @@ def test_about_output_shows_no_secret(marked_emulator):
         run = run_tap(config, extra=["--about", f"--format={about_format}"])
         assert run.returncode == 0, run.stderr
         assert _leaks(run.stdout + run.stderr) == []
+
+
+BAD_SETTINGS_WITH_SECRETS = {
+    "auth token of the wrong type": {"twilio_auth_token": 987654321987},
+    "accounts given as text": {
+        "twilio_accounts": f'[{{"account_sid": "{DEFAULT_ACCOUNT_SID}", "auth_token": "{AUTH_TOKEN}"}}]'
+    },
+    "key SID and secret swapped": {"twilio_api_key_sid": API_KEY_SECRET, "twilio_api_key_secret": API_KEY_SID},
+    "password in a base URL": {"telnyx_base_url": f"https://user:{TELNYX_KEY}@api.telnyx.com"},
+    "API key with a line break": {"telnyx_api_key": TELNYX_KEY + "\n"},
+}
+
+
+@pytest.mark.parametrize("overrides", BAD_SETTINGS_WITH_SECRETS.values(), ids=BAD_SETTINGS_WITH_SECRETS.keys())
+def test_a_rejected_setting_is_named_but_its_secret_is_not_echoed(emulator, overrides):
+    run = run_tap(emulator.tap_config(**overrides))
+
+    assert run.returncode != 0
+    assert any(name in run.stderr for name in overrides)
+    assert _leaks(run.stderr + run.stdout) == [] and "987654321987" not in run.stderr
+    assert emulator.seen == []
