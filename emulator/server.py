@@ -165,6 +165,10 @@ class Emulator:
         self.second_page_url: str | None = None
         #: Seconds added to every answer, to make a run slow enough to interrupt.
         self.latency = 0.0
+        #: Requests being answered now, and the most there were at once.
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._in_flight_lock = threading.Lock()
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
         self.apis = [api_type(self, **sizes) for api_type in API_TYPES]
@@ -233,6 +237,16 @@ class Emulator:
     # ---- request handling ----------------------------------------------------------------
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._in_flight_lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            self._answer(handler)
+        finally:
+            with self._in_flight_lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         request = Request(
             method=handler.command,

@@ -23,7 +23,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-from tap_events.output import ExtractionClock, RecordLine, selected_properties
+from tap_events.output import EventsWriter, ExtractionClock, selected_properties
 from tap_events.prefetch import read_ahead
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
 
@@ -32,7 +32,6 @@ if t.TYPE_CHECKING:
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
-    from singer_sdk.singerlib.encoding.simple import RecordMessage
 
 _BODY_ATTRIBUTE = "_tap_events_body"
 #: How far back a first run reads when `start_date` is not set.
@@ -279,8 +278,10 @@ class TapEventsStream(RESTStream[t.Any]):
         yield from response_body(response)[self.records_key]
 
     @cached_property
-    def _plain_properties(self) -> frozenset[str] | None:
-        return selected_properties(self)
+    def _record_writer(self) -> tuple[EventsWriter, frozenset[str]] | None:
+        """The writer and the properties to keep, when a record needs nothing but projection."""
+        writer, keep = self._tap.message_writer, selected_properties(self)
+        return (writer, keep) if isinstance(writer, EventsWriter) and keep is not None else None
 
     @cached_property
     def _clock(self) -> ExtractionClock:
@@ -296,20 +297,16 @@ class TapEventsStream(RESTStream[t.Any]):
         for key, value in (partition_context or {}).items():
             record.setdefault(key, value)
 
-    def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
+    def _write_record_message(self, record: dict) -> None:
         """Overrides the SDK's per-record path when nothing but projection is needed (output.py)."""
-        keep = self._plain_properties
-        if keep is None:
-            yield from super()._generate_record_messages(record)
+        if self._record_writer is None:
+            super()._write_record_message(record)
             return
+        writer, keep = self._record_writer
         if not keep.issuperset(record):
             record = {name: value for name, value in record.items() if name in keep}
-        yield RecordLine(
-            stream=self.name,
-            record=record,
-            version=self._stream_version,
-            extracted_at=self._clock.now(),
-        )
+        writer.write_record(self.name, record, self._clock.now(), self._stream_version)
+        self.state_manager.is_flushed = False
 
     records_key: t.ClassVar[str] = "data"
 
@@ -436,18 +433,9 @@ class TimeWindowStream(TapEventsStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         start, end = self.sync_start(context), self.sync_end()
-        windows = [
-            {**(context or {}), "window_start": window_start, "window_end": window_end}
-            for window_start, window_end in self.windows(start, end)
-        ]
         key, precision = self.replication_key or "", self.timestamp_precision
         try:
-            for window, records in read_ahead(
-                windows,
-                self.request_window,
-                workers=self.config.get("max_concurrent_requests", 4),
-                chunk_size=self.config.get("page_size", 1000),
-            ):
+            for window, records in self.read_windows(context, start, end):
                 # Replication values are canonical strings (post_process): bounds compare as strings.
                 low = format_timestamp(window["window_start"], precision)
                 high = format_timestamp(window["window_end"], precision)
@@ -461,6 +449,22 @@ class TimeWindowStream(TapEventsStream):
             self._newest_in_window = None
             self.get_context_state(context).pop("progress_markers", None)
             self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
+
+    def read_windows(
+        self, context: Context | None, start: dt.datetime, end: dt.datetime
+    ) -> Iterator[tuple[Context, Iterable[dict]]]:
+        """Each window of [start, end) with its records, oldest first; the next windows are
+        read ahead by up to `max_concurrent_requests` threads (prefetch.py)."""
+        windows = [
+            {**(context or {}), "window_start": window_start, "window_end": window_end}
+            for window_start, window_end in self.windows(start, end)
+        ]
+        return read_ahead(
+            windows,
+            self.request_window,
+            workers=self.config.get("max_concurrent_requests", 4),
+            chunk_size=self.config.get("page_size", 1000),
+        )
 
     def request_window(self, window: Context) -> Iterator[dict]:
         """All records the API returns for one window; overridden where windows must split."""

