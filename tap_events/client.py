@@ -24,7 +24,7 @@ from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
-from tap_events.prefetch import read_ahead
+from tap_events.prefetch import read_as_ready
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
 
 if t.TYPE_CHECKING:
@@ -330,12 +330,43 @@ class TapEventsStream(RESTStream[t.Any]):
         yield from self.request_partition(context)
 
 
-class TimeWindowStream(TapEventsStream):
-    """Incremental reading in ascending, non-overlapping time windows.
+class WindowProgress:
+    """The newest replication value of each window, and which windows are whole.
 
-    The APIs return newest first (or in no reliable order), so a window is unsorted; the
-    bookmark is promoted only when a window is complete. A run killed at any moment resumes
-    from the last window that finished, and a window is re-read whole. Records outside
+    Windows are read concurrently and finish in any order, but a run resumes after its
+    bookmark, so the bookmark may only cover the windows that are all whole from the first on.
+    """
+
+    def __init__(self) -> None:
+        self.newest: dict[int, str] = {}
+        self.finished: set[int] = set()
+        self.first_unfinished = 0
+
+    def note(self, index: int, value: str) -> None:
+        if value > self.newest.get(index, ""):
+            self.newest[index] = value
+
+    def finish(self, index: int) -> tuple[bool, str | None]:
+        """Window `index` is whole: whether the covered windows grew, and their newest value."""
+        self.finished.add(index)
+        grew, newest = False, None
+        while self.first_unfinished in self.finished:
+            self.finished.remove(self.first_unfinished)
+            value = self.newest.pop(self.first_unfinished, None)
+            if value is not None and (newest is None or value > newest):
+                newest = value
+            self.first_unfinished += 1
+            grew = True
+        return grew, newest
+
+
+class TimeWindowStream(TapEventsStream):
+    """Incremental reading in non-overlapping time windows, up to `max_concurrent_requests` at once.
+
+    The APIs return newest first (or in no reliable order), so a window is unsorted, and records
+    are written as pages arrive, whichever window they belong to. The bookmark moves only over
+    windows that are whole, from the oldest on (`WindowProgress`): a run killed at any moment
+    resumes from there, and re-reads a window that was not whole. Records outside
     [window start, window end) are dropped here, because some filters are day-granular.
     """
 
@@ -350,19 +381,11 @@ class TimeWindowStream(TapEventsStream):
         super().__init__(*args, **kwargs)
         self.run_started_at = utc_now()
         self._retention_noted = False
-        self._newest_in_window: str | None = None
 
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
-        """Hot path: an unsorted window only needs its newest value, handed over in `commit_window`.
-
-        Replication values are canonical strings (post_process), so they compare as strings.
-        """
+        """Unsorted windows keep their newest value in `get_records` and promote it in `commit_windows`."""
         if self.is_sorted:
             super()._increment_stream_state(latest_record, context=context)
-            return
-        value = latest_record.get(self.replication_key or "")
-        if value and (self._newest_in_window is None or value > self._newest_in_window):
-            self._newest_in_window = value
 
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
         """Records are already bounded by the run's end (`sync_end`), so no signpost is needed."""
@@ -434,52 +457,61 @@ class TimeWindowStream(TapEventsStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         start, end = self.sync_start(context), self.sync_end()
         key, precision = self.replication_key or "", self.timestamp_precision
+        progress = WindowProgress()
         try:
-            for window, records in self.read_windows(context, start, end):
+            for index, window, records in read_as_ready(
+                self.window_contexts(context, start, end),
+                self.request_window,
+                workers=self.max_concurrent_requests,
+                chunk_size=self.config.get("page_size", 1000),
+            ):
+                if records is None:
+                    self.commit_windows(context, progress, index)
+                    continue
                 # Replication values are canonical strings (post_process): bounds compare as strings.
                 low = format_timestamp(window["window_start"], precision)
                 high = format_timestamp(window["window_end"], precision)
+                newest = ""
                 for record in records:
                     value = record.get(key)
-                    if value and low <= normalize_timestamp(value, precision) < high:
+                    if value and low <= (value := normalize_timestamp(value, precision)) < high:
                         yield record
-                self.commit_window(context)
+                        if value > newest:  # after the yield: the SDK has written the record
+                            newest = value
+                progress.note(index, newest)
         except PartitionNotFoundError as exc:
-            # The interrupted window is incomplete: its progress must not become the bookmark.
-            self._newest_in_window = None
+            # Windows not yet whole must not become the bookmark.
             self.get_context_state(context).pop("progress_markers", None)
             self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
 
-    def read_windows(
-        self, context: Context | None, start: dt.datetime, end: dt.datetime
-    ) -> Iterator[tuple[Context, Iterable[dict]]]:
-        """Each window of [start, end) with its records, oldest first; the next windows are
-        read ahead by up to `max_concurrent_requests` threads (prefetch.py)."""
-        windows = [
+    @property
+    def max_concurrent_requests(self) -> int:
+        return int(self.config.get("max_concurrent_requests", 4))
+
+    def window_contexts(self, context: Context | None, start: dt.datetime, end: dt.datetime) -> list[Context]:
+        """The context of each window of [start, end), oldest first."""
+        return [
             {**(context or {}), "window_start": window_start, "window_end": window_end}
             for window_start, window_end in self.windows(start, end)
         ]
-        return read_ahead(
-            windows,
-            self.request_window,
-            workers=self.config.get("max_concurrent_requests", 4),
-            chunk_size=self.config.get("page_size", 1000),
-        )
 
     def request_window(self, window: Context) -> Iterator[dict]:
         """All records the API returns for one window; overridden where windows must split."""
         yield from self.request_records(window)
 
-    def commit_window(self, context: Context | None) -> None:
-        """Promote the window's newest value to the bookmark and emit STATE.
+    def commit_windows(self, context: Context | None, progress: WindowProgress, index: int) -> None:
+        """Window `index` is whole: move the bookmark over the windows now whole from the oldest on,
+        and emit STATE.
 
-        Runs only after the SDK has written every record the window yielded, so STATE never
+        Runs only after the SDK has written every record those windows yielded, so STATE never
         claims a record that was not emitted. The bookmark never moves backwards.
         """
+        grew, newest = progress.finish(index)
+        if not grew:
+            return
         key = self.replication_key or ""
         state = self.get_context_state(context)
         previous = state.get("replication_key_value")
-        newest, self._newest_in_window = self._newest_in_window, None
         # The state never holds an older value, not even for a moment (a SIGTERM writes it as is).
         if newest is not None and (not previous or parse_timestamp(newest) > parse_timestamp(previous)):
             self.state_manager.increment_state({key: newest}, context=context, replication_key=key)

@@ -1,9 +1,16 @@
-"""Reading the next windows while the current one is emitted.
+"""Reading several windows at once.
 
-Latency, not CPU, bounds a backfill over a real network: each page costs a round trip. Windows
-are independent queries, so up to `max_concurrent_requests` of them are fetched by worker
-threads while the records of the oldest one are emitted in order, window by window. Each
-window's buffer holds a few pages at most, so memory stays flat however long the range is.
+Latency, not CPU, bounds a backfill over a real network: each page costs a round trip, and the
+pages of one window form a chain (each names the next). Windows are independent queries, so up
+to `max_concurrent_requests` of them are read by worker threads at once. Buffers hold a few pages
+per worker at most, so memory stays flat however long the range or a window is.
+
+- `read_as_ready`: pages in the order they arrive, whichever window they belong to. Every worker
+  keeps a request in flight, even when windows hold many pages. For streams whose bookmark moves
+  only when a whole window is done, and only over the windows before it (`TimeWindowStream`).
+- `read_ahead`: windows in the order given, each whole before the next. For a sorted stream that
+  claims every record written so far (Telnyx). The windows after the current one can only read
+  as far ahead as their buffers, so a long window is read one request at a time.
 """
 
 from __future__ import annotations
@@ -21,6 +28,91 @@ T = t.TypeVar("T")
 W = t.TypeVar("W")
 
 _DONE = object()
+_POLL_SECONDS = 0.1
+
+
+def _put(chunks: queue.Queue[t.Any], item: t.Any, stopped: threading.Event) -> bool:
+    """Wait for room in the queue unless the reader has stopped; whether the item went in."""
+    while not stopped.is_set():
+        try:
+            chunks.put(item, timeout=_POLL_SECONDS)
+        except queue.Full:
+            continue
+        return True
+    return False
+
+
+def _chunks(records: Iterable[T], size: int, stopped: threading.Event) -> Iterator[list[T]]:
+    """Records in lists of `size`; the stop flag is checked before each record, so a worker
+    stops without asking for another page."""
+    chunk: list[T] = []
+    for record in records:
+        if stopped.is_set():
+            return
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def read_as_ready(
+    windows: Iterable[W],
+    read: Callable[[W], Iterable[T]],
+    *,
+    workers: int,
+    chunk_size: int,
+    chunks_buffered: int = 2,
+) -> Iterator[tuple[int, W, list[T] | None]]:
+    """(index, window, records) as they arrive, and (index, window, None) once a window is whole.
+
+    Windows are started in the order given, each by the first free worker. An error in any
+    window is raised at once.
+    """
+    stopped = threading.Event()
+    if workers <= 1:
+        for index, window in enumerate(windows):
+            for chunk in _chunks(read(window), chunk_size, stopped):
+                yield index, window, chunk
+            yield index, window, None
+        return
+    upcoming = enumerate(windows)
+    taking = threading.Lock()
+    ready: queue.Queue[t.Any] = queue.Queue(maxsize=workers * chunks_buffered)
+
+    def work() -> None:
+        try:
+            while not stopped.is_set():
+                with taking:
+                    index, window = next(upcoming, (-1, None))
+                if index < 0:
+                    return
+                for chunk in _chunks(read(t.cast("W", window)), chunk_size, stopped):
+                    if not _put(ready, (index, window, chunk), stopped):
+                        return
+                if not _put(ready, (index, window, None), stopped):
+                    return
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            _put(ready, exc, stopped)
+        finally:
+            _put(ready, _DONE, stopped)
+
+    # Daemon threads: a worker waiting out a retry never holds the process open after a stop.
+    for number in range(workers):
+        threading.Thread(target=work, name=f"window-{number}", daemon=True).start()
+    running = workers
+    try:
+        while running:
+            item = ready.get()
+            if item is _DONE:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        stopped.set()  # stopped early (an error, SIGTERM) or done: release every worker
 
 
 class _Feed(t.Generic[T]):
@@ -31,31 +123,14 @@ class _Feed(t.Generic[T]):
         self.chunk_size = chunk_size
         self.stopped = threading.Event()
 
-    def _put(self, item: t.Any) -> bool:
-        while not self.stopped.is_set():
-            try:
-                self.chunks.put(item, timeout=0.1)
-            except queue.Full:
-                continue
-            return True
-        return False
-
     def fill(self, records: Iterable[T]) -> None:
         try:
-            chunk: list[T] = []
-            for record in records:
-                if self.stopped.is_set():
+            for chunk in _chunks(records, self.chunk_size, self.stopped):
+                if not _put(self.chunks, chunk, self.stopped):
                     return
-                chunk.append(record)
-                if len(chunk) >= self.chunk_size:
-                    if not self._put(chunk):
-                        return
-                    chunk = []
-            if chunk and not self._put(chunk):
-                return
-            self._put(_DONE)
+            _put(self.chunks, _DONE, self.stopped)
         except BaseException as exc:  # handed to the reading thread, which raises it
-            self._put(exc)
+            _put(self.chunks, exc, self.stopped)
 
     def __iter__(self) -> Iterator[T]:
         while True:

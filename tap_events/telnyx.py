@@ -16,6 +16,7 @@ from tap_events.client import (
     TimeWindowStream,
     response_body,
 )
+from tap_events.prefetch import read_ahead
 from tap_events.timestamps import format_timestamp, parse_timestamp
 
 if t.TYPE_CHECKING:
@@ -114,7 +115,13 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
         start, end = self.sync_start(context), self.sync_end()
         committed = self.bookmark(context)
         newest: dt.datetime | None = None
-        for window, records in self.read_windows(context, start, end):
+        # Windows whole and in order: STATE after a page claims every record written before it.
+        for window, records in read_ahead(
+            self.window_contexts(context, start, end),
+            self.request_window,
+            workers=self.max_concurrent_requests,
+            chunk_size=MAX_PAGE_SIZE,
+        ):
             window_start, window_end = window["window_start"], window["window_end"]
             seen: set[str] = set()  # this window's ids
             for record in records:

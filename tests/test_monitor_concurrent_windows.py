@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tap_runner import catalog_selecting, run_tap
+from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.tap_runner import bookmark_values, catalog_selecting, run_tap
 
 STREAM = "twilio_monitor_events"
 
@@ -21,16 +22,26 @@ def test_requests_in_flight_reach_max_concurrent_requests_and_never_exceed_it(
     assert emulator.peak_in_flight == max_concurrent_requests
 
 
-def test_days_read_concurrently_are_emitted_in_ascending_order_each_followed_by_its_state(emulator, twilio_config):
+def test_pages_of_several_days_are_interleaved_and_state_claims_only_days_written_whole(emulator, twilio_config):
+    """Pages are written as they arrive, whichever day they belong to; a STATE's bookmark covers
+    only days whose every event was written before it, from the first day on."""
     emulator.latency = 0.02
-    config = {**twilio_config, "max_concurrent_requests": 4}
+    config = {**twilio_config, "page_size": 50, "max_concurrent_requests": 4}
     run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
 
     assert run.returncode == 0, run.stderr
-    days: list[str] = []
+    events_by_day: dict[str, set[str]] = {}
+    for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]:
+        events_by_day.setdefault(event["event_date"][:10], set()).add(event["sid"])
+    written: set[str] = set()
+    days_in_order: list[str] = []
     for message in run.messages:
         if message["type"] == "RECORD":
-            day = message["record"]["event_date"][:10]
-            if not days or days[-1] != day:
-                days.append(day)
-    assert days == sorted(set(days)), "a day's records were interleaved with another day's"
+            written.add(message["record"]["sid"])
+            days_in_order.append(message["record"]["event_date"][:10])
+        elif message["type"] == "STATE":
+            for bookmark in bookmark_values(message["value"], STREAM):
+                covered = [sids for day, sids in events_by_day.items() if day <= bookmark[:10]]
+                assert all(sids <= written for sids in covered), "STATE claimed a day not yet written whole"
+    assert days_in_order != sorted(days_in_order), "no two days were read at the same time"
+    assert written == set().union(*events_by_day.values())

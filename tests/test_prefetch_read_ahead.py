@@ -1,4 +1,6 @@
-"""Windows read ahead in threads come out in order, whole, and never hold the run when it stops."""
+"""Windows read in threads: in order and whole (`read_ahead`) or page by page as they arrive
+(`read_as_ready`); either way every record once, at most `workers` at a time, and no worker
+holds the run when it stops."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import time
 
 import pytest
 
-from tap_events.prefetch import read_ahead
+from tap_events.client import WindowProgress
+from tap_events.prefetch import read_ahead, read_as_ready
 
 
 def _slow_window(window: int):
@@ -57,3 +60,70 @@ def test_abandoning_the_reader_releases_every_worker():
     thread.start()
     thread.join(timeout=10)
     assert not thread.is_alive(), "a worker kept the pool open"
+
+
+def test_as_ready_every_record_once_each_window_marked_whole_after_its_records():
+    seen = list(read_as_ready(range(12), _slow_window, workers=4, chunk_size=4))
+
+    records = [record for _, _, chunk in seen if chunk is not None for record in chunk]
+    assert sorted(records) == [(window, index) for window in range(12) for index in range(25)]
+    for window in range(12):
+        positions = [position for position, (index, _, _) in enumerate(seen) if index == window]
+        assert seen[positions[-1]][2] is None, "the window's end came before its last records"
+    assert [chunk for _, _, chunk in seen].count(None) == 12
+    order = [index for index, _, chunk in seen if chunk is not None]
+    assert order != sorted(order), "windows were not read at the same time"
+
+
+def test_as_ready_never_reads_more_windows_at_once_than_workers():
+    lock = threading.Lock()
+    active, peak = 0, 0
+
+    def read(window: int):
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        try:
+            for index in range(3):
+                time.sleep(0.005)
+                yield (window, index)
+        finally:
+            with lock:
+                active -= 1
+
+    list(read_as_ready(range(20), read, workers=3, chunk_size=1))
+
+    assert peak == 3
+
+
+def test_as_ready_raises_a_failing_window_and_releases_every_worker():
+    def read(window: int):
+        if window == 2:
+            raise RuntimeError("window 2 failed")
+        index = 0
+        while True:  # the other windows never end: only the stop releases their workers
+            index += 1
+            time.sleep(0.001)
+            yield (window, index)
+
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="window 2 failed"):
+        for _ in read_as_ready(range(6), read, workers=3, chunk_size=1):
+            pass
+    deadline = time.monotonic() + 10
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == before, "a worker kept running after the reader stopped"
+
+
+def test_window_progress_covers_only_windows_whole_from_the_first_on():
+    progress = WindowProgress()
+    progress.note(0, "2026-01-01T10:00:00Z")
+    progress.note(1, "2026-01-02T10:00:00Z")
+    progress.note(2, "2026-01-03T10:00:00Z")
+
+    assert progress.finish(1) == (False, None)  # window 0 is still being read
+    assert progress.finish(2) == (False, None)
+    assert progress.finish(0) == (True, "2026-01-03T10:00:00Z")
+    assert progress.finish(3) == (True, None)  # an empty window moves nothing
