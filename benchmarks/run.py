@@ -405,7 +405,8 @@ BREAKDOWN = (
     ("record conformance to the schema", "conform_record_data_types"),
     ("dropping deselected properties", "pop_deselected_record_properties"),
     ("stream maps (SameRecordTransform)", "transform"),
-    ("RECORD serialisation + write", "write_message"),
+    ("RECORD serialisation + write", "_write_record_message"),
+    ("waiting for a page from the read-ahead threads", "acquire"),
     ("state bookkeeping per record", "_increment_stream_state"),
     ("STATE messages", "_write_state_message"),
 )

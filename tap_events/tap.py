@@ -258,8 +258,9 @@ SETTINGS = th.PropertiesList(
         th.IntegerType,
         default=4,
         title="Max Concurrent Requests",
-        description="Time windows of a stream read at once (1 to 16): latency-bound backfills go that "
-        "many times faster; records and STATE are still emitted in order.",
+        description="Time windows of a stream read at once (1 to 16): latency-bound backfills go up to "
+        "that many times faster. Records are written as pages arrive; STATE claims only windows read "
+        "whole, oldest first.",
     ),
     th.Property(
         "max_request_retries",
