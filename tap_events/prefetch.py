@@ -3,7 +3,8 @@
 Latency, not CPU, bounds a backfill over a real network: each page costs a round trip, and the
 pages of one window form a chain (each names the next). Windows are independent queries, so up
 to `max_concurrent_requests` of them are read by worker threads at once. Buffers hold a few pages
-per worker at most, so memory stays flat however long the range or a window is.
+per worker at most, so memory stays flat however long the range or a window is. Workers are
+daemon threads: one still waiting out a retry never holds the process open after a stop.
 
 - `read_as_ready`: pages in the order they arrive, whichever window they belong to. Every worker
   keeps a request in flight, even when windows hold many pages. For streams whose bookmark moves
@@ -19,7 +20,6 @@ import queue
 import threading
 import typing as t
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -98,7 +98,6 @@ def read_as_ready(
         finally:
             _put(ready, _DONE, stopped)
 
-    # Daemon threads: a worker waiting out a retry never holds the process open after a stop.
     for number in range(workers):
         threading.Thread(target=work, name=f"window-{number}", daemon=True).start()
     running = workers
@@ -157,28 +156,26 @@ def read_ahead(
         return
     upcoming = iter(windows)
     pending: deque[tuple[W, _Feed[T]]] = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="window") as pool:
 
-        def start(window: W) -> None:
-            feed: _Feed[T] = _Feed(chunk_size, chunks_buffered)
-            pool.submit(feed.fill, read(window))
-            pending.append((window, feed))
+    def start(window: W) -> None:
+        feed: _Feed[T] = _Feed(chunk_size, chunks_buffered)
+        threading.Thread(target=feed.fill, args=(read(window),), name="window", daemon=True).start()
+        pending.append((window, feed))
 
-        current: _Feed[T] | None = None
-        try:
-            for window in upcoming:
-                start(window)
-                if len(pending) >= workers:
-                    break
-            while pending:
-                window, current = pending.popleft()
-                yield window, current
-                next_window = next(upcoming, None)
-                if next_window is not None:
-                    start(next_window)
-        finally:
-            # Stopped early (an error, SIGTERM): release every worker, or the pool would wait for ever.
-            for feed in [current, *(feed for _, feed in pending)]:
-                if feed is not None:
-                    feed.stopped.set()
-            pool.shutdown(wait=False, cancel_futures=True)
+    current: _Feed[T] | None = None
+    try:
+        for window in upcoming:
+            start(window)
+            if len(pending) >= workers:
+                break
+        while pending:
+            window, current = pending.popleft()
+            yield window, current
+            next_window = next(upcoming, None)
+            if next_window is not None:
+                start(next_window)
+    finally:
+        # Done, or stopped early (an error, SIGTERM): release every worker.
+        for feed in [current, *(feed for _, feed in pending)]:
+            if feed is not None:
+                feed.stopped.set()

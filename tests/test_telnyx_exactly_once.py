@@ -65,13 +65,27 @@ def test_a_late_event_that_shifts_the_pages_mid_run_causes_no_duplicate(emulator
     oldest = parse(events(emulator)[0]["created_at"])
     late = emulator.telnyx.add_event(oldest, after_requests=3)
 
-    run = run_tap(telnyx_config(emulator, page_size=PAGE_SIZE))
+    # One request at a time, so that the third request is the first window's third page.
+    run = run_tap(telnyx_config(emulator, page_size=PAGE_SIZE, max_concurrent_requests=1))
 
     assert run.returncode == 0, run.stderr
     emitted = _emitted(run)
     assert [i for i, n in Counter(emitted).items() if n > 1] == []
     assert set(emitted) == original  # the late event is for the next run's lookback
     assert late["id"] not in emitted
+
+
+def test_a_late_event_that_shifts_the_pages_while_windows_are_read_concurrently_causes_no_duplicate(emulator):
+    original = {event["id"] for event in events(emulator)}
+    oldest = parse(events(emulator)[0]["created_at"])
+    emulator.telnyx.add_event(oldest, after_requests=3)  # the first window may be at any page by then
+
+    run = run_tap(telnyx_config(emulator, page_size=PAGE_SIZE, max_concurrent_requests=4))
+
+    assert run.returncode == 0, run.stderr
+    emitted = _emitted(run)
+    assert [i for i, n in Counter(emitted).items() if n > 1] == []
+    assert original <= set(emitted)
 
 
 def test_an_event_created_during_the_run_is_left_for_the_next_run(emulator):
