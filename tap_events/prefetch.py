@@ -4,11 +4,14 @@ Latency, not CPU, bounds a backfill over a real network: each page costs a round
 pages of one window form a chain (each names the next). Windows are independent queries, so up
 to `max_concurrent_requests` of them are read by worker threads at once. Buffers hold a few pages
 per worker at most, so memory stays flat however long the range or a window is. Workers are
-daemon threads: one still waiting out a retry never holds the process open after a stop.
+daemon threads, given a second to finish on a stop: one waiting out a retry never holds the
+process open for longer.
 
 - `read_as_ready`: pages in the order they arrive, whichever window they belong to. Every worker
   keeps a request in flight, even when windows hold many pages. For streams whose bookmark moves
-  only when a whole window is done, and only over the windows before it (`TimeWindowStream`).
+  only when a whole window is done, and only over the windows before it (`TimeWindowStream`);
+  no window starts more than `2 * workers` past the oldest one not yet whole, which bounds what a
+  killed run reads again.
 - `read_ahead`: windows in the order given, each whole before the next. For a sorted stream that
   claims every record written so far (Telnyx). The windows after the current one can only read
   as far ahead as their buffers, so a long window is read one request at a time.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import typing as t
 from collections import deque
 
@@ -67,8 +71,10 @@ def read_as_ready(
 ) -> Iterator[tuple[int, W, list[T] | None]]:
     """(index, window, records) as they arrive, and (index, window, None) once a window is whole.
 
-    Windows are started in the order given, each by the first free worker. An error in any
-    window is raised at once.
+    Windows are started in the order given, each by the first free worker, but never more than
+    `2 * workers` past the oldest window the caller has not seen whole: a slow window does not
+    let the others run far ahead of what a bookmark can cover. An error in any window is raised
+    at once.
     """
     stopped = threading.Event()
     if workers <= 1:
@@ -80,6 +86,10 @@ def read_as_ready(
     upcoming = enumerate(windows)
     taking = threading.Lock()
     ready: queue.Queue[t.Any] = queue.Queue(maxsize=workers * chunks_buffered)
+    lead = 2 * workers
+    seen_whole = threading.Condition()
+    whole: set[int] = set()
+    oldest_not_whole = 0
 
     def work() -> None:
         try:
@@ -88,6 +98,9 @@ def read_as_ready(
                     index, window = next(upcoming, (-1, None))
                 if index < 0:
                     return
+                with seen_whole:  # the oldest window not yet whole is always being read: no deadlock
+                    while index >= oldest_not_whole + lead and not stopped.is_set():
+                        seen_whole.wait(_POLL_SECONDS)
                 for chunk in _chunks(read(t.cast("W", window)), chunk_size, stopped):
                     if not _put(ready, (index, window, chunk), stopped):
                         return
@@ -98,10 +111,11 @@ def read_as_ready(
         finally:
             _put(ready, _DONE, stopped)
 
-    for number in range(workers):
-        threading.Thread(target=work, name=f"window-{number}", daemon=True).start()
+    threads = [threading.Thread(target=work, name=f"window-{number}", daemon=True) for number in range(workers)]
     running = workers
     try:
+        for thread in threads:
+            thread.start()
         while running:
             item = ready.get()
             if item is _DONE:
@@ -110,8 +124,25 @@ def read_as_ready(
                 raise item
             else:
                 yield item
+                index, _, records = item
+                if records is None:  # the caller is done with the whole window
+                    with seen_whole:
+                        whole.add(index)
+                        while oldest_not_whole in whole:
+                            whole.remove(oldest_not_whole)
+                            oldest_not_whole += 1
+                        seen_whole.notify_all()
     finally:
         stopped.set()  # stopped early (an error, SIGTERM) or done: release every worker
+        _join(threads)
+
+
+def _join(threads: list[threading.Thread], seconds: float = 1.0) -> None:
+    """Give workers a moment to finish their request, so that none still logs at interpreter exit."""
+    deadline = time.monotonic() + seconds
+    for thread in threads:
+        if thread.ident is not None:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class _Feed(t.Generic[T]):
@@ -156,11 +187,13 @@ def read_ahead(
         return
     upcoming = iter(windows)
     pending: deque[tuple[W, _Feed[T]]] = deque()
+    threads: list[threading.Thread] = []
 
     def start(window: W) -> None:
         feed: _Feed[T] = _Feed(chunk_size, chunks_buffered)
-        threading.Thread(target=feed.fill, args=(read(window),), name="window", daemon=True).start()
+        threads.append(threading.Thread(target=feed.fill, args=(read(window),), name="window", daemon=True))
         pending.append((window, feed))
+        threads[-1].start()
 
     current: _Feed[T] | None = None
     try:
@@ -179,3 +212,4 @@ def read_ahead(
         for feed in [current, *(feed for _, feed in pending)]:
             if feed is not None:
                 feed.stopped.set()
+        _join([thread for thread in threads if thread.is_alive()])

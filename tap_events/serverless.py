@@ -209,7 +209,7 @@ class LogsStream(ServerlessStream, TimeWindowStream):
     # At 5 requests per second every window costs: one day keeps a 30-day backfill of a quiet
     # environment (most are) at 31 requests, where one hour would cost 721 (2.5 minutes).
     # A busy day is split where it reaches the cap (`request_window`), which costs at most
-    # 10 pages per level of splitting; a kill -9 re-reads at most one day per environment.
+    # 10 pages per level of splitting; a kill -9 re-reads at most 2 x max_concurrent_requests days.
     window_size = dt.timedelta(days=1)
     retention = LOG_RETENTION
     clamp_to_retention = True

@@ -93,11 +93,12 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
             "sort": "asc",
         }
 
+    @property
+    def page_size(self) -> int:
+        return min(int(self.config["page_size"]), MAX_PAGE_SIZE)
+
     def page_params(self, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {
-            "page[number]": int(next_page_token or 1),
-            "page[size]": min(int(self.config["page_size"]), MAX_PAGE_SIZE),
-        }
+        return {"page[number]": int(next_page_token or 1), "page[size]": self.page_size}
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
@@ -120,7 +121,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
             self.window_contexts(context, start, end),
             self.request_window,
             workers=self.max_concurrent_requests,
-            chunk_size=MAX_PAGE_SIZE,
+            chunk_size=self.page_size + 1,  # a page and its PageEnd: STATE as soon as a page is written
         ):
             window_start, window_end = window["window_start"], window["window_end"]
             seen: set[str] = set()  # this window's ids

@@ -127,3 +127,25 @@ def test_window_progress_covers_only_windows_whole_from_the_first_on():
     assert progress.finish(2) == (False, None)
     assert progress.finish(0) == (True, "2026-01-03T10:00:00Z")
     assert progress.finish(3) == (True, None)  # an empty window moves nothing
+
+
+def test_as_ready_a_slow_window_holds_the_others_within_twice_the_workers_of_it():
+    """Otherwise a slow first window would let every later one be written before any bookmark
+    could cover them, and a kill would send them all again."""
+    started: list[int] = []
+    started_while_window_0_was_read: list[int] = []
+
+    def read(window: int):
+        started.append(window)
+        if window == 0:
+            for index in range(30):
+                time.sleep(0.01)
+                yield (window, index)
+            started_while_window_0_was_read.extend(started)
+        else:
+            yield (window, 0)
+
+    records = [chunk for _, _, chunk in read_as_ready(range(40), read, workers=4, chunk_size=1) if chunk]
+
+    assert len(records) == 30 + 39
+    assert max(started_while_window_0_was_read) == 7  # windows 1..7 went on, window 8 waited
