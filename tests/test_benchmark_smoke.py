@@ -55,3 +55,12 @@ def test_every_variant_is_checked_to_emit_each_event_exactly_once():
     for variant in ("raw", "sdk-default", "tap"):
         expected = f"check {variant}: {EVENTS:,} RECORD lines, {EVENTS:,} distinct sids, {EVENTS:,} expected: ok"
         assert expected in result.stdout
+
+
+def test_with_latency_the_tap_reading_one_request_at_a_time_runs_too():
+    result = run_benchmark("--events", "300", "--days", "3", "--latency-ms", "20", "--runs", "1")
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert list(table_rows(result.stdout)) == ["fetch-only", "raw", "sdk-default", "tap", "tap-sequential"]
+    assert "check tap-sequential: 300 RECORD lines, 300 distinct sids, 300 expected: ok" in result.stdout
+    assert re.search(r"^tap/tap-sequential\s+[\d.]+x\s+[\d.]+x\s+[\d.]+x\s+[\d.]+x$", result.stdout, re.M)
