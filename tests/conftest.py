@@ -9,12 +9,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emulator import Emulator
+from tests.telnyx_helpers import telnyx_emulator
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """A fresh emulator with the default data set on a free loopback port."""
-    with Emulator() as running:
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """A fresh emulator on a free loopback port: the default data set, or in a module marked
+    `pytest.mark.telnyx_data`, the Telnyx one (`telnyx_helpers.telnyx_emulator`)."""
+    start = telnyx_emulator if request.node.get_closest_marker("telnyx_data") else Emulator
+    with start() as running:
         yield running
 
 

@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import STREAM, events, telnyx_config, telnyx_emulator
+from tests.telnyx_helpers import STREAM, events, telnyx_config
 
-
-@pytest.fixture
-def emulator():
-    with telnyx_emulator() as running:
-        yield running
+pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
 
 @pytest.mark.parametrize("max_concurrent_requests", [1, 3])

@@ -9,13 +9,9 @@ import re
 
 import pytest
 
-from tests.telnyx_helpers import events, get_audit_events, parse, telnyx_emulator
+from tests.telnyx_helpers import events, get_audit_events, parse
 
-
-@pytest.fixture
-def emulator():
-    with telnyx_emulator() as running:
-        yield running
+pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
 
 def _ids(response) -> list[str]:

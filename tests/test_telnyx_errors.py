@@ -5,15 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import telnyx_config, telnyx_emulator
+from tests.telnyx_helpers import telnyx_config
 
 WRONG_KEY = "KEY0123-wrong-telnyx-key-secret"
 
 
-@pytest.fixture
-def emulator():
-    with telnyx_emulator() as running:
-        yield running
+pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
 
 def test_a_refused_api_key_is_named_without_echoing_it(emulator):

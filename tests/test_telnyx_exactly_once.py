@@ -15,16 +15,12 @@ from tests.telnyx_helpers import (
     pages_by_query,
     parse,
     telnyx_config,
-    telnyx_emulator,
 )
 
 PAGE_SIZE = 7
 
 
-@pytest.fixture
-def emulator():
-    with telnyx_emulator() as running:
-        yield running
+pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
 
 def _emitted(run) -> list[str]:

@@ -7,15 +7,12 @@ import datetime as dt
 import pytest
 
 from tests.tap_runner import run_tap, run_tap_and_kill
-from tests.telnyx_helpers import STREAM, bookmark, events, parse, telnyx_config, telnyx_emulator
+from tests.telnyx_helpers import STREAM, bookmark, events, parse, telnyx_config
 
 LOOKBACK_MINUTES = 10
 
 
-@pytest.fixture
-def emulator():
-    with telnyx_emulator() as running:
-        yield running
+pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
 
 def _records(messages: list[dict]) -> int:

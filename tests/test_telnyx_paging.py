@@ -14,14 +14,9 @@ from tests.telnyx_helpers import (
     matching,
     pages_by_query,
     telnyx_config,
-    telnyx_emulator,
 )
 
-
-@pytest.fixture
-def emulator():
-    with telnyx_emulator() as running:
-        yield running
+pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
 
 def test_each_window_reads_pages_1_to_total_pages_and_no_further(emulator):

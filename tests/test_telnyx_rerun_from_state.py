@@ -14,14 +14,9 @@ from tests.telnyx_helpers import (
     millis,
     parse,
     telnyx_config,
-    telnyx_emulator,
 )
 
-
-@pytest.fixture
-def emulator():
-    with telnyx_emulator() as running:
-        yield running
+pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
 
 def _state(value: str) -> dict:

@@ -14,16 +14,12 @@ from tests.telnyx_helpers import (
     millis,
     parse,
     telnyx_config,
-    telnyx_emulator,
 )
 
 PAGE_SIZE = 10
 
 
-@pytest.fixture
-def emulator():
-    with telnyx_emulator() as running:
-        yield running
+pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
 
 def test_state_advances_page_by_page_and_never_ahead_of_the_records(emulator):
