@@ -24,7 +24,7 @@ from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
-from tap_events.prefetch import read_as_ready
+from tap_events.prefetch import WholeWindows, read_as_ready
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
 
 if t.TYPE_CHECKING:
@@ -339,8 +339,7 @@ class WindowProgress:
 
     def __init__(self) -> None:
         self.newest: dict[int, str] = {}
-        self.finished: set[int] = set()
-        self.first_unfinished = 0
+        self.whole = WholeWindows()
 
     def note(self, index: int, value: str) -> None:
         if value > self.newest.get(index, ""):
@@ -348,16 +347,9 @@ class WindowProgress:
 
     def finish(self, index: int) -> tuple[bool, str | None]:
         """Window `index` is whole: whether the covered windows grew, and their newest value."""
-        self.finished.add(index)
-        grew, newest = False, None
-        while self.first_unfinished in self.finished:
-            self.finished.remove(self.first_unfinished)
-            value = self.newest.pop(self.first_unfinished, None)
-            if value is not None and (newest is None or value > newest):
-                newest = value
-            self.first_unfinished += 1
-            grew = True
-        return grew, newest
+        covered = self.whole.add(index)
+        values = [self.newest.pop(covered_index) for covered_index in covered if covered_index in self.newest]
+        return bool(covered), max(values, default=None)
 
 
 class TimeWindowStream(TapEventsStream):

@@ -61,6 +61,24 @@ def _chunks(records: Iterable[T], size: int, stopped: threading.Event) -> Iterat
         yield chunk
 
 
+class WholeWindows:
+    """Which windows are whole, as indices in the order the windows were given."""
+
+    def __init__(self) -> None:
+        self.oldest_not_whole = 0
+        self._whole: set[int] = set()
+
+    def add(self, index: int) -> list[int]:
+        """Window `index` is whole: the windows that are now whole from the first on, and were not."""
+        self._whole.add(index)
+        covered = []
+        while self.oldest_not_whole in self._whole:
+            self._whole.remove(self.oldest_not_whole)
+            covered.append(self.oldest_not_whole)
+            self.oldest_not_whole += 1
+        return covered
+
+
 def read_as_ready(
     windows: Iterable[W],
     read: Callable[[W], Iterable[T]],
@@ -88,8 +106,7 @@ def read_as_ready(
     ready: queue.Queue[t.Any] = queue.Queue(maxsize=workers * chunks_buffered)
     lead = 2 * workers
     seen_whole = threading.Condition()
-    whole: set[int] = set()
-    oldest_not_whole = 0
+    whole = WholeWindows()
 
     def work() -> None:
         try:
@@ -99,7 +116,7 @@ def read_as_ready(
                 if index < 0:
                     return
                 with seen_whole:  # the oldest window not yet whole is always being read: no deadlock
-                    while index >= oldest_not_whole + lead and not stopped.is_set():
+                    while index >= whole.oldest_not_whole + lead and not stopped.is_set():
                         seen_whole.wait(_POLL_SECONDS)
                 for chunk in _chunks(read(t.cast("W", window)), chunk_size, stopped):
                     if not _put(ready, (index, window, chunk), stopped):
@@ -128,9 +145,6 @@ def read_as_ready(
                 if records is None:  # the caller is done with the whole window
                     with seen_whole:
                         whole.add(index)
-                        while oldest_not_whole in whole:
-                            whole.remove(oldest_not_whole)
-                            oldest_not_whole += 1
                         seen_whole.notify_all()
     finally:
         stopped.set()  # stopped early (an error, SIGTERM) or done: release every worker
