@@ -78,7 +78,7 @@ def demo() -> None:
 def test() -> None:
     env = tool_env()
     run(PYTHON, "-m", "ruff", "check", ".", env=env)
-    run(PYTHON, "-m", "mypy", "tap_events", "emulator", env=env)
+    run(PYTHON, "-m", "mypy", "tap_events", "emulator", "tests", "benchmarks", "scripts", env=env)
     run(PYTHON, "-m", "pytest", *sys.argv[2:], env=env)
 
 

@@ -310,8 +310,12 @@ class TapEventsStream(RESTStream[t.Any]):
 
     records_key: t.ClassVar[str] = "data"
 
+    @cached_property
+    def fields_normalized_in_post_process(self) -> tuple[str, ...]:
+        return self.timestamp_fields
+
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        for name in self.timestamp_fields:
+        for name in self.fields_normalized_in_post_process:
             if row.get(name):
                 row[name] = normalize_timestamp(row[name], self.timestamp_precision)
         return row
@@ -373,6 +377,11 @@ class TimeWindowStream(TapEventsStream):
         super().__init__(*args, **kwargs)
         self.run_started_at = utc_now()
         self._retention_noted = False
+
+    @cached_property
+    def fields_normalized_in_post_process(self) -> tuple[str, ...]:
+        """All but the replication key, which `get_records` normalises to compare it with the window."""
+        return tuple(name for name in self.timestamp_fields if name != self.replication_key)
 
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         """Unsorted windows keep their newest value in `get_records` and promote it in `commit_windows`."""
@@ -460,13 +469,14 @@ class TimeWindowStream(TapEventsStream):
                 if records is None:
                     self.commit_windows(context, progress, index)
                     continue
-                # Replication values are canonical strings (post_process): bounds compare as strings.
+                # Replication values made canonical here compare with the bounds as strings.
                 low = format_timestamp(window["window_start"], precision)
                 high = format_timestamp(window["window_end"], precision)
                 newest = ""
                 for record in records:
                     value = record.get(key)
                     if value and low <= (value := normalize_timestamp(value, precision)) < high:
+                        record[key] = value
                         yield record
                         if value > newest:  # after the yield: the SDK has written the record
                             newest = value

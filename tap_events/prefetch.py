@@ -26,7 +26,7 @@ import typing as t
 from collections import deque
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Generator, Iterable, Iterator
 
 T = t.TypeVar("T")
 W = t.TypeVar("W")
@@ -193,7 +193,7 @@ def read_ahead(
     workers: int,
     chunk_size: int,
     chunks_buffered: int = 2,
-) -> Iterator[tuple[W, Iterable[T]]]:
+) -> Generator[tuple[W, Iterable[T]], None, None]:
     """Each window with its records, in the order given, the next ones read ahead in threads."""
     if workers <= 1:
         for window in windows:

@@ -17,7 +17,7 @@ from tap_events.client import (
     response_body,
 )
 from tap_events.prefetch import read_ahead
-from tap_events.timestamps import format_timestamp, parse_timestamp
+from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -115,6 +115,11 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         start, end = self.sync_start(context), self.sync_end()
         committed = self.bookmark(context)
+        if committed is not None:
+            # Canonical, so that `_increment_stream_state` compares records with it as strings.
+            self.get_context_state(context)["replication_key_value"] = format_timestamp(
+                committed, self.timestamp_precision
+            )
         newest: dt.datetime | None = None
         # Windows whole and in order: STATE after a page claims every record written before it.
         for window, records in read_ahead(
@@ -149,34 +154,29 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
                 if key is not None:
                     seen.add(key)
                 newest = created
+                record["created_at"] = normalize_timestamp(value, self.timestamp_precision)
                 yield record
-                if committed is not None and created < committed:
-                    # A lookback record: the SDK just set the bookmark back to it.
-                    self.hold_bookmark(context, committed)
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        """A record of the lookback is older than the bookmark, which never moves backwards."""
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        if bookmark is None or latest_record["created_at"] > bookmark:
+            super()._increment_stream_state(latest_record, context=context)
 
     def commit_page(self, context: Context | None, committed: dt.datetime | None) -> dt.datetime | None:
         """Write STATE for the records written so far; the new committed bookmark.
 
-        The SDK moved the bookmark to the last record written (the stream is sorted). While
-        the run re-reads its lookback, that is older than the bookmark it started from, which
-        stays.
+        The SDK moved the bookmark to the last record written (the stream is sorted), unless
+        that was a record of the lookback, older than the bookmark the run started from.
         """
         state = self.get_context_state(context)
         value = state.get("replication_key_value")
         current = parse_timestamp(value) if value else None
         if current is None or (committed is not None and current <= committed):
-            if committed is not None:
-                self.hold_bookmark(context, committed)
             return committed
         self._finalize_state(state)
         self._write_state_message()
         return current
-
-    def hold_bookmark(self, context: Context | None, committed: dt.datetime) -> None:
-        """Put the bookmark back to where STATE already has it (it never moves backwards)."""
-        state = self.get_context_state(context)
-        state["replication_key"] = self.replication_key
-        state["replication_key_value"] = format_timestamp(committed, self.timestamp_precision)
 
 
 STREAMS: list[type[Stream]] = [TelnyxAuditEventsStream]

@@ -21,7 +21,7 @@ def test_emulator_ignores_the_time_of_day_in_start_date(emulator):
     day = events[len(events) // 2]["event_date"][:10]
     response = requests.get(
         f"{emulator.base_url}/v1/Events",
-        params={"StartDate": f"{day}T23:59:59Z", "EndDate": f"{day}T00:00:00Z", "PageSize": 1000},
+        params={"StartDate": f"{day}T23:59:59Z", "EndDate": f"{day}T00:00:00Z", "PageSize": "1000"},
         auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
         timeout=10,
     )

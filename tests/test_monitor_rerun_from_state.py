@@ -26,7 +26,9 @@ def test_rerun_emits_only_the_lookback_window(emulator, twilio_config):
 
     assert second.returncode == 0, second.stderr
     for stream in STREAMS:
-        cutoff = _parse(first.bookmark(stream, ACCOUNT)) - dt.timedelta(minutes=30)
+        first_bookmark = first.bookmark(stream, ACCOUNT)
+        assert first_bookmark is not None
+        cutoff = _parse(first_bookmark) - dt.timedelta(minutes=30)
         key = REPLICATION_KEYS[stream]
         assert all(_parse(record[key]) >= cutoff for record in second.records[stream])
         assert len(second.records[stream]) < len(first.records[stream])

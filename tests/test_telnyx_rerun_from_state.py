@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from tap_events.tap import TapEvents
 from tests.tap_runner import run_tap
 from tests.telnyx_helpers import (
     STREAM,
@@ -49,6 +50,26 @@ def test_rereading_the_lookback_never_moves_the_bookmark_back(emulator):
     assert second.returncode == 0, second.stderr
     assert len(second.records[STREAM]) > 5, "the lookback spans several pages"
     assert {bookmark(state) for state in second.states} == {first.bookmark(STREAM)}
+
+
+def test_the_bookmark_never_moves_back_even_for_a_moment(emulator, capsys):
+    # A SIGTERM writes STATE as it is at that moment, so it must never hold a lookback record's value.
+    config = telnyx_config(emulator, page_size=5, lookback_window_minutes=240)
+    first = run_tap(config)
+    assert first.returncode == 0, first.stderr
+    stream = TapEvents(config=config, state=first.final_state).streams[STREAM]
+    after_each_record: list[str] = []
+    increment = stream._increment_stream_state
+
+    def watched(record: dict, *, context: dict | None = None) -> None:
+        increment(record, context=context)
+        after_each_record.append(stream.get_context_state(context)["replication_key_value"])
+
+    stream._increment_stream_state = watched  # type: ignore[method-assign]
+    stream.sync()
+
+    assert len(after_each_record) > 5, "the lookback spans several pages"
+    assert min(parse(value) for value in after_each_record) == parse(first.bookmark(STREAM))
 
 
 def test_an_event_that_arrives_late_inside_the_lookback_is_picked_up(emulator):
