@@ -153,7 +153,7 @@ class MonitorAPI:
         start = parse_date_param(request, "StartDate")
         end = parse_date_param(request, "EndDate")
         # Whole UTC days: the time of day in StartDate/EndDate is ignored.
-        oldest = (self.emulator.now - self.event_retention).strftime("%Y-%m-%dT%H:%M:%SZ")
+        oldest = (self.emulator.clock() - self.event_retention).strftime("%Y-%m-%dT%H:%M:%SZ")
         since = max(f"{start:%Y-%m-%d}T00:00:00Z", oldest) if start else oldest
         until = f"{end + dt.timedelta(days=1):%Y-%m-%d}T00:00:00Z" if end else None
         token = request.param("PageToken")
@@ -182,7 +182,7 @@ class MonitorAPI:
         account = self.emulator.twilio_account(request)
         start = parse_date_param(request, "StartDate")
         end = parse_date_param(request, "EndDate")
-        oldest = self.emulator.now - self.alert_retention
+        oldest = self.emulator.clock() - self.alert_retention
         if start is not None and start < oldest.replace(microsecond=0):
             raise twilio_error(400, 20001, "StartDate: queries for alerts older than 30 days are not supported")
         since = twilio_timestamp(start) if start else twilio_timestamp(oldest)

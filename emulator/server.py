@@ -26,6 +26,8 @@ DEFAULT_AUTH_TOKEN = "emulator-auth-token"
 DEFAULT_API_KEY_SID = "SK" + "fedcba9876543210" * 2
 DEFAULT_API_KEY_SECRET = "emulator-api-key-secret"
 DEFAULT_TELNYX_API_KEY = "KEYemulator-telnyx-api-key"
+#: What the `undated` fault sets to null: every API's replication key.
+UNDATED_FIELDS = frozenset({"event_date", "date_created", "created_at"})
 
 
 def utc_now() -> dt.datetime:
@@ -88,7 +90,8 @@ class Fault:
     """One switchable fault: applies to the next `times` requests whose path starts with `path`.
 
     kinds: `status` (an error answer with `status`, `code`, optional `retry_after`),
-    `truncate` (200 with half the body), `not_json` (200 with an HTML body),
+    `truncate` (200 with half the body), `not_json` (200 with an HTML body), `no_records`
+    (200 with JSON that holds no records), `undated` (the first record's dates are null),
     `reset` (connection closed without an answer), `delay` (answer after `delay` seconds).
     The first `skip` matching requests are answered normally.
     """
@@ -117,6 +120,10 @@ class Faults:
         with self._lock:
             self._faults.append(fault)
         return fault
+
+    def put_back(self, fault: Fault) -> None:
+        with self._lock:
+            fault.times += 1
 
     def clear(self) -> None:
         with self._lock:
@@ -150,6 +157,7 @@ class Emulator:
         from emulator import API_TYPES
 
         self.now = now or utc_now()
+        self._started = time.monotonic()
         self.seed = seed
         self.twilio_accounts: dict[str, str] = {DEFAULT_ACCOUNT_SID: DEFAULT_AUTH_TOKEN}
         self.twilio_api_keys: dict[str, tuple[str, str]] = {
@@ -181,6 +189,10 @@ class Emulator:
         ]
 
     # ---- lifecycle -----------------------------------------------------------------------
+
+    def clock(self) -> dt.datetime:
+        """The emulated present: `now`, moving on with real time (retention limits follow it)."""
+        return self.now + dt.timedelta(seconds=time.monotonic() - self._started)
 
     @property
     def base_url(self) -> str:
@@ -268,11 +280,19 @@ class Emulator:
             time.sleep(self.latency)
         response = self.dispatch(request, fault)
         seen.status = response.status
+        if fault and fault.kind == "undated":
+            records = next(value for value in response.body.values() if isinstance(value, list))
+            if records:
+                records[0] = {**records[0], **dict.fromkeys(UNDATED_FIELDS.intersection(records[0]))}
+            else:
+                self.faults.put_back(fault)  # for the next answer that has records
         body = response.encode()
         if fault and fault.kind == "truncate":
             body = body[: max(1, len(body) // 2)]
         elif fault and fault.kind == "not_json":
             body = b"<html><body>502 Bad Gateway</body></html>"
+        elif fault and fault.kind == "no_records":
+            body = b'{"message": "Service temporarily in maintenance"}'
         try:
             handler.send_response(response.status)
             handler.send_header("Content-Type", "application/json")

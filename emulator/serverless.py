@@ -4,7 +4,8 @@
   A service is found by its SID or its unique name; an unknown one answers 404 (20404).
 - `/v1/Services/{ServiceSid}/Environments/{EnvironmentSid}/Logs`:
   - without `StartDate` only the last day, without `EndDate` up to now; both bounds are
-    inclusive; `FunctionSid` filters;
+    exclusive ("after which", "before which"; `filters_inclusive` for the other reading);
+    `FunctionSid` filters;
   - at most 10,000 results per query: the pages simply stop there, `next_page_url` null,
     no error (`capped_queries` counts the queries that were cut);
   - 5 requests per second per account, counted over a sliding second: the sixth answers
@@ -98,6 +99,8 @@ class ServerlessAPI:
         self.pending_deletions: set[str] = set()
         #: Logs queries whose results were cut at `result_cap`.
         self.capped_queries = 0
+        #: Whether StartDate and EndDate include logs created exactly then (the spec: they do not).
+        self.filters_inclusive = False
         #: Every Logs request, in arrival order, with the rate limit's verdict.
         self.log_requests: list[LogRequest] = []
         self._recent: dict[str, collections.deque[float]] = {}
@@ -335,8 +338,10 @@ class ServerlessAPI:
         now = utc_now()
         start = parse_date_param(request, "StartDate") or now - self.default_window
         end = parse_date_param(request, "EndDate") or now
-        since = ms_timestamp(max(start, now - self.retention))
-        until = ms_timestamp(end + dt.timedelta(milliseconds=1))  # EndDate is inclusive
+        # "After which" and "before which": exclusive, as the spec words them (or both inclusive).
+        edge = dt.timedelta(milliseconds=0 if self.filters_inclusive else 1)
+        since = ms_timestamp(max(start + edge, now - self.retention))
+        until = ms_timestamp(end + dt.timedelta(milliseconds=1) - edge)
         function_sid = request.param("FunctionSid")
         token = request.param("PageToken")
         served = 0

@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import random
 import re
-import time
 import typing as t
 
 from emulator.server import DEFAULT_ACCOUNT_SID, Emulator, Request, Response, twilio_error
@@ -99,7 +98,6 @@ class TaskRouterAPI:
         self.emulator = emulator
         self.rng = random.Random(emulator.seed)
         self.retention = dt.timedelta(days=taskrouter_retention_days)
-        self._started = time.monotonic()
         #: account SID -> workspaces; account SID -> workspace SID -> events.
         self.workspaces: dict[str, SortedRecords] = {}
         self.events: dict[str, dict[str, EventRecords]] = {}
@@ -113,10 +111,6 @@ class TaskRouterAPI:
             ("GET", r"/v1/Workspaces", self.list_workspaces),
             ("GET", r"/v1/Workspaces/(?P<workspace_sid>[^/]+)/Events", self.list_events),
         ]
-
-    def clock(self) -> dt.datetime:
-        """The emulated present: the emulator's `now`, moving on with real time."""
-        return self.emulator.now + dt.timedelta(seconds=time.monotonic() - self._started)
 
     # ---- data --------------------------------------------------------------------------
 
@@ -350,7 +344,7 @@ class TaskRouterAPI:
         start = parse_date_param(request, "StartDate", formats="strict")
         end = parse_date_param(request, "EndDate", formats="strict")
         minutes = request.param("Minutes")
-        now = self.clock()
+        now = self.emulator.clock()
         if start is None:
             try:
                 start = now - dt.timedelta(minutes=int(minutes) if minutes is not None else DEFAULT_MINUTES)

@@ -247,14 +247,26 @@ class TapEventsStream(RESTStream[t.Any]):
         if status >= 300:
             raise APIRequestError(self.response_error_message(response))
         try:
-            response_body(response)
+            body = response_body(response)
         except orjson.JSONDecodeError as exc:
-            msg = f"{self.name}: GET {self.endpoint} returned HTTP {status} with a body that is not JSON ({exc})"
+            request = self.request_line(response)
+            msg = f"{self.name}: {request} answered HTTP {status} with a body that is not JSON ({exc})"
             raise RetriableAPIError(msg, response) from exc
+        if not isinstance(body, dict) or not isinstance(body.get(self.records_key), list):
+            # A proxy or maintenance page that answers 200: retried, never read as "no records".
+            msg = (
+                f"{self.name}: {self.request_line(response)} answered HTTP {status} without a list "
+                f"of records under {self.records_key!r}"
+            )
+            raise RetriableAPIError(msg, response)
 
     def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
         """The provider's error code and message, from its error JSON."""
         return None, None
+
+    def request_line(self, response: requests.Response) -> str:
+        parts = urlsplit(response.url or self.endpoint)
+        return f"GET {parts.scheme}://{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
 
     def response_error_message(self, response: requests.Response) -> str:
         status = response.status_code
@@ -262,8 +274,7 @@ class TapEventsStream(RESTStream[t.Any]):
         error = f"{self.provider} error {code}" if code is not None else f"no {self.provider} error code"
         if detail:
             error += f": {detail}"
-        parts = urlsplit(response.url or self.endpoint)
-        request = f"GET {parts.scheme}://{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        request = self.request_line(response)
         if status in (401, 403):
             lead = f"authentication failed for {self.provider}, {self.credential_hint}"
         elif 300 <= status < 400:
@@ -416,8 +427,8 @@ class TimeWindowStream(TapEventsStream):
         bookmark = self.bookmark(context)
         if bookmark is not None:
             start = max(start, bookmark - dt.timedelta(minutes=self.config["lookback_window_minutes"]))
-        if self.retention is not None and start < self.run_started_at - self.retention:
-            oldest = self.run_started_at - self.retention
+        # From the present, not the run's start: a partition may begin long after the run did.
+        if self.retention is not None and start < (oldest := utc_now() - self.retention):
             if not self._retention_noted:  # once per stream, not once per partition
                 self._retention_noted = True
                 days = round(self.retention / dt.timedelta(days=1))
@@ -472,7 +483,7 @@ class TimeWindowStream(TapEventsStream):
                 # Replication values made canonical here compare with the bounds as strings.
                 low = format_timestamp(window["window_start"], precision)
                 high = format_timestamp(window["window_end"], precision)
-                newest = ""
+                newest, undated = "", 0
                 for record in records:
                     value = record.get(key)
                     if value and low <= (value := normalize_timestamp(value, precision)) < high:
@@ -480,11 +491,24 @@ class TimeWindowStream(TapEventsStream):
                         yield record
                         if value > newest:  # after the yield: the SDK has written the record
                             newest = value
+                    elif not value:
+                        undated += 1
                 progress.note(index, newest)
+                self.warn_undated(undated)
         except PartitionNotFoundError as exc:
             # Windows not yet whole must not become the bookmark.
             self.get_context_state(context).pop("progress_markers", None)
             self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
+
+    def warn_undated(self, count: int) -> None:
+        """Records without a replication value belong to no window: skipped, but never silently."""
+        if count:
+            self.logger.warning(
+                "%s: skipped %d record(s) without %s: they cannot be placed in a time window",
+                self.name,
+                count,
+                self.replication_key,
+            )
 
     @property
     def max_concurrent_requests(self) -> int:
@@ -601,6 +625,45 @@ class TwilioStream(TapEventsStream):
             return None, None
         code = body.get("code")
         return (str(code) if code is not None else None), body.get("message")
+
+
+class TwilioListStream(TwilioStream):
+    """A parent list (workspaces, services) read whole on every run, filtered to `sids_setting`.
+
+    A configured SID that no configured account lists is named once, after every account
+    was listed, rather than failing the run.
+    """
+
+    #: The setting that names the SIDs to read; empty or unset reads them all.
+    sids_setting: t.ClassVar[str | None] = None
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listed: set[str] = set()
+        self._accounts_listed: set[str] = set()
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        return {"PageSize": self.config["page_size"]}
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        # SIDs' hex is not case-sensitive.
+        configured = self.config.get(self.sids_setting) if self.sids_setting else None
+        wanted = {str(sid).lower(): str(sid) for sid in configured or []}
+        for record in super().get_records(context):
+            sid = str(record.get("sid") or "").lower()
+            self._listed.add(sid)
+            if not wanted or sid in wanted:
+                yield record
+        self._accounts_listed.add((context or {}).get("account_sid", ""))
+        if wanted and self._accounts_listed >= set(self.accounts):
+            missing = sorted(original for lowered, original in wanted.items() if lowered not in self._listed)
+            if missing:
+                self.logger.warning(
+                    "%s: %s names SIDs that no configured account lists (deleted, or of another account), skipped: %s",
+                    self.name,
+                    self.sids_setting,
+                    ", ".join(missing),
+                )
 
 
 class TelnyxStream(TapEventsStream):

@@ -8,7 +8,7 @@ import typing as t
 from singer_sdk import Stream
 
 from tap_events.client import TimeWindowStream, TwilioStream
-from tap_events.timestamps import format_timestamp
+from tap_events.timestamps import ceil_second, format_timestamp
 
 
 class MonitorStream(TwilioStream, TimeWindowStream):
@@ -57,8 +57,9 @@ class MonitorAlertsStream(MonitorStream):
     clamp_to_retention = True
 
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
-        last_second = end - dt.timedelta(seconds=1) if end.microsecond == 0 else end
-        return {"StartDate": format_timestamp(start), "EndDate": format_timestamp(last_second)}
+        # Both bounds are inclusive ("on or after", "on or before"); the window's own end is asked
+        # for too, in case Twilio compares to the millisecond, and `get_records` drops it.
+        return {"StartDate": format_timestamp(start), "EndDate": format_timestamp(ceil_second(end))}
 
 
 STREAMS: list[type[Stream]] = [MonitorEventsStream, MonitorAlertsStream]

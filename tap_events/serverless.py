@@ -28,13 +28,14 @@ from singer_sdk.exceptions import RetriableAPIError
 from tap_events.client import (
     APIRequestError,
     TimeWindowStream,
+    TwilioListStream,
     TwilioStream,
     retry_after_seconds,
 )
-from tap_events.timestamps import format_timestamp, parse_timestamp
+from tap_events.timestamps import ceil_second, floor_second, format_timestamp, parse_timestamp
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterator
 
     import requests
     from singer_sdk.helpers.types import Context, Record
@@ -127,41 +128,19 @@ class ServerlessStream(TwilioStream):
     base_url_setting = "twilio_serverless_base_url"
 
 
-class ServerlessListStream(ServerlessStream):
+class ServerlessListStream(ServerlessStream, TwilioListStream):
     """A plain list, read whole on every run."""
-
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {"PageSize": self.config["page_size"]}
 
 
 class ServicesStream(ServerlessListStream):
-    """Serverless services of the account, or only those of `twilio_service_sids`.
-
-    The list is read whole and filtered here: a configured SID that is not in the account
-    is named in a warning rather than failing the run.
-    """
+    """Serverless services of the account, or only those of `twilio_service_sids`."""
 
     name = "twilio_serverless_services"
     path = "/v1/Services"
     records_key = "services"
     primary_keys = ("sid",)
     timestamp_fields = ("date_created", "date_updated")
-
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        configured = self.config.get("twilio_service_sids") or []
-        if not configured:
-            yield from super().get_records(context)
-            return
-        wanted = {_normalise_sid(sid): sid for sid in configured}
-        for record in super().get_records(context):
-            if wanted.pop(_normalise_sid(record.get("sid") or ""), None) is not None:
-                yield record
-        for sid in wanted.values():
-            self.logger.warning(
-                "%s: twilio_service_sids names %s, which is not a Serverless service of the account; it is skipped",
-                self.name,
-                sid,
-            )
+    sids_setting = "twilio_service_sids"
 
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {**(context or {}), "service_sid": record["sid"]}
@@ -186,9 +165,10 @@ class LogsStream(ServerlessStream, TimeWindowStream):
     """Function logs of one environment, read in one-day windows with one bookmark each.
 
     - Every request carries `StartDate` and `EndDate` (without them Twilio answers only
-      the last day), to the second as Twilio's helper libraries send them; whatever the
-      API returns outside [window start, window end) is dropped here, so it does not
-      matter whether the API treats either bound as inclusive.
+      the last day), to the second as Twilio's helper libraries send them, and a little
+      wider than the window (`window_params`); whatever the API returns outside
+      [window start, window end) is dropped here, so a log on a bound is read once whether
+      the API treats the bounds as exclusive (as its spec words them) or inclusive.
     - Logs share milliseconds and come in no reliable order: nothing here depends on the
       order inside a window; the bookmark moves only when a window is complete.
     - A window whose query returns the cap is split (see `request_window`).
@@ -234,8 +214,10 @@ class LogsStream(ServerlessStream, TimeWindowStream):
 
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         return {
-            "StartDate": format_timestamp(_floor_second(start)),
-            "EndDate": format_timestamp(_ceil_second(end)),
+            # "After which": exclusive, as the spec words it. One second earlier keeps a log
+            # created exactly at `start` in either reading; `_read_window` drops what is outside.
+            "StartDate": format_timestamp(floor_second(start) - ONE_SECOND),
+            "EndDate": format_timestamp(ceil_second(end)),
         }
 
     # ---- windows -------------------------------------------------------------------------
@@ -268,7 +250,10 @@ class LogsStream(ServerlessStream, TimeWindowStream):
         for record in self.request_records(window):
             returned += 1
             value, sid = record.get(self.replication_key or ""), record.get("sid")
-            if not value or not sid or sid in emitted or sid in already_emitted:
+            if not sid or sid in emitted or sid in already_emitted:
+                continue
+            if not value:
+                self.warn_undated(1)
                 continue
             created = parse_timestamp(value)
             if start <= created < end:
@@ -305,23 +290,10 @@ class LogsStream(ServerlessStream, TimeWindowStream):
         """A whole second strictly inside (start, end), near the middle; None if too short."""
         if end - start <= self.min_split:
             return None
-        middle = _floor_second(start + (end - start) / 2)
+        middle = floor_second(start + (end - start) / 2)
         if middle <= start:
-            middle = _ceil_second(start + ONE_SECOND / 1000)
+            middle = ceil_second(start + ONE_SECOND / 1000)
         return middle if start < middle < end else None
-
-
-def _normalise_sid(sid: str) -> str:
-    return sid[:2].upper() + sid[2:].lower()
-
-
-def _floor_second(value: dt.datetime) -> dt.datetime:
-    return value.replace(microsecond=0)
-
-
-def _ceil_second(value: dt.datetime) -> dt.datetime:
-    floor = value.replace(microsecond=0)
-    return floor if floor == value else floor + ONE_SECOND
 
 
 STREAMS: list[type[Stream]] = [ServicesStream, EnvironmentsStream, LogsStream]

@@ -20,9 +20,9 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.helpers._classproperty import classproperty
 
 from tap_events import monitor, serverless, taskrouter, telnyx
-from tap_events.client import twilio_accounts
+from tap_events.client import DEFAULT_HISTORY, twilio_accounts
 from tap_events.output import EventsWriter
-from tap_events.timestamps import parse_timestamp
+from tap_events.timestamps import parse_timestamp, utc_now
 
 TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
 TELNYX_STREAMS: list[type[Stream]] = [*telnyx.STREAMS]
@@ -84,8 +84,8 @@ def _credential_errors(name: str, entry: t.Mapping[str, t.Any], prefix: str = ""
 def _base_url_error(setting: str, value: str) -> str | None:
     """Only scheme, host and port are ever echoed: user info or a query may hold a secret."""
     parts = urlsplit(value)
-    if parts.username or parts.password or parts.query or parts.fragment:
-        return f"{setting} must be a bare scheme://host[:port] URL without user info, query or fragment."
+    if parts.username or parts.password or parts.query or parts.fragment or parts.path.strip("/"):
+        return f"{setting} must be a bare scheme://host[:port] URL without user info, path, query or fragment."
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return f"{setting} must be an absolute URL such as https://host."
     if parts.scheme != "https" and not _is_loopback(parts.hostname):
@@ -133,6 +133,11 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
                 )
     if len(dates) == 2 and dates["end_date"] <= dates["start_date"]:
         errors.append("end_date must be later than start_date.")
+    if "end_date" in dates and "start_date" not in config and dates["end_date"] <= utc_now() - DEFAULT_HISTORY:
+        days = DEFAULT_HISTORY.days
+        errors.append(
+            f"end_date is more than {days} days ago: set start_date too (without it a run reads the last {days} days)."
+        )
     for setting, (minimum, maximum) in WHOLE_NUMBERS.items():
         value = config.get(setting)
         if value is None:

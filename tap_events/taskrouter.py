@@ -8,12 +8,10 @@ import typing as t
 import orjson
 from singer_sdk import Stream
 
-from tap_events.client import TimeWindowStream, TwilioStream
-from tap_events.timestamps import format_timestamp
+from tap_events.client import TimeWindowStream, TwilioListStream, TwilioStream
+from tap_events.timestamps import ceil_second, floor_second, format_timestamp
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from singer_sdk.helpers.types import Context
 
 #: Fields of `event_data` that TaskRouter sends as JSON text; the tap parses them into objects.
@@ -40,7 +38,7 @@ class TaskRouterStream(TwilioStream):
     base_url_setting = "twilio_taskrouter_base_url"
 
 
-class TaskRouterWorkspacesStream(TaskRouterStream):
+class TaskRouterWorkspacesStream(TaskRouterStream, TwilioListStream):
     """Every workspace of the account, or only those named in `twilio_workspace_sids`.
 
     Also the parent of the events stream: each workspace it lists is one partition there.
@@ -52,38 +50,7 @@ class TaskRouterWorkspacesStream(TaskRouterStream):
     primary_keys = ("sid",)
     replication_key = None
     timestamp_fields = ("date_created", "date_updated")
-
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {"PageSize": self.config["page_size"]}
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._listed: set[str] = set()
-        self._accounts_listed: set[str] = set()
-
-    def wanted_sids(self) -> dict[str, str] | None:
-        """The configured workspace SIDs by their lower-case form (SIDs' hex is not case-sensitive)."""
-        configured = self.config.get("twilio_workspace_sids") or []
-        return {str(sid).lower(): str(sid) for sid in configured} or None
-
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        wanted = self.wanted_sids()
-        for record in super().get_records(context):
-            sid = str(record.get("sid") or "").lower()
-            self._listed.add(sid)
-            if wanted is None or sid in wanted:
-                yield record
-        self._accounts_listed.add((context or {}).get("account_sid", ""))
-        if wanted is not None and self._accounts_listed >= set(self.accounts):
-            # Every account was listed: a configured SID none of them has is worth a warning.
-            missing = sorted(original for lowered, original in wanted.items() if lowered not in self._listed)
-            if missing:
-                self.logger.warning(
-                    "%s: twilio_workspace_sids names workspaces that no configured account lists "
-                    "(deleted, or of another account), skipped: %s",
-                    self.name,
-                    ", ".join(missing),
-                )
+    sids_setting = "twilio_workspace_sids"
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {**(context or {}), "workspace_sid": record["sid"]}
@@ -117,8 +84,7 @@ class TaskRouterEventsStream(TaskRouterStream, TimeWindowStream):
         to the millisecond is not documented, so the end's own second is asked for too and the
         records at or after `end` are dropped by `get_records`: nothing of the window's last
         second can be missed either way."""
-        last = end if end.microsecond == 0 else end.replace(microsecond=0) + dt.timedelta(seconds=1)
-        return {"StartDate": strict_timestamp(start.replace(microsecond=0)), "EndDate": strict_timestamp(last)}
+        return {"StartDate": strict_timestamp(floor_second(start)), "EndDate": strict_timestamp(ceil_second(end))}
 
     def sync_start(self, context: Context | None) -> dt.datetime:
         start = super().sync_start(context)

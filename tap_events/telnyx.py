@@ -136,6 +136,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
                     continue
                 value = record.get("created_at")
                 if not value:
+                    self.warn_undated(1)
                     continue
                 created = parse_timestamp(value)
                 key = record.get("id")

@@ -50,3 +50,12 @@ def normalize_timestamp(value: str, precision: str = "seconds") -> str:
     if _CANONICAL[precision].fullmatch(value):
         return value
     return format_timestamp(parse_timestamp(value), precision)
+
+
+def floor_second(value: dt.datetime) -> dt.datetime:
+    return value.replace(microsecond=0)
+
+
+def ceil_second(value: dt.datetime) -> dt.datetime:
+    floor = value.replace(microsecond=0)
+    return floor if floor == value else floor + dt.timedelta(seconds=1)

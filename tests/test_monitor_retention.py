@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from emulator.server import DEFAULT_ACCOUNT_SID
+from tap_events.monitor import MonitorAlertsStream
+from tap_events.tap import TapEvents
 from tests.tap_runner import catalog_selecting, run_tap
 
 
@@ -33,3 +35,16 @@ def test_events_older_than_the_retention_only_warn(emulator, twilio_config):
         event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]
     }
     assert any(f"StartDate={start:%Y-%m-%d}" in seen.url for seen in emulator.seen), "the old days are asked for"
+
+
+def test_alerts_read_long_after_the_run_started_are_still_clamped_to_the_last_30_days(emulator, twilio_config):
+    # Streams and accounts are read one after another: Alerts may start many minutes into a run.
+    config = {**twilio_config, "start_date": (dt.datetime.now(dt.UTC) - dt.timedelta(days=90)).isoformat()}
+    stream = TapEvents(config=config).streams["twilio_monitor_alerts"]
+    assert isinstance(stream, MonitorAlertsStream)
+    stream.run_started_at -= dt.timedelta(minutes=20)
+
+    stream.sync()
+
+    assert emulator.seen, "Alerts were requested"
+    assert all(seen.status == 200 for seen in emulator.seen), [seen.url for seen in emulator.seen if seen.status != 200]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from emulator.server import DEFAULT_ACCOUNT_SID
 from tests.tap_runner import bookmark_values, catalog_selecting, run_tap
 
 STREAM = "twilio_monitor_events"
@@ -34,6 +35,29 @@ def test_exhausted_retries_fail_with_stream_endpoint_status_and_code(emulator, t
     assert "Traceback" not in run.stderr
     tries = Counter(seen.url for seen in emulator.seen if seen.status == 503)
     assert max(tries.values()) == 3  # one try and two retries per request (windows are read concurrently)
+
+
+def test_an_answer_without_records_is_not_read_as_an_empty_page(emulator, twilio_config):
+    config = {**twilio_config, "max_request_retries": 1}
+    emulator.faults.add("/v1/Events", kind="no_records", times=1000)
+
+    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+
+    assert run.returncode != 0
+    assert "twilio_monitor_events" in run.stderr and "/v1/Events" in run.stderr
+    assert "HTTP 200 without a list of records under 'events'" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not run.records[STREAM]
+
+
+def test_a_record_without_its_date_is_skipped_with_a_warning(emulator, twilio_config):
+    emulator.faults.add("/v1/Events", kind="undated", times=1)
+
+    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [STREAM]))
+
+    assert run.returncode == 0, run.stderr
+    assert "skipped 1 record(s) without event_date" in run.stderr
+    assert len(run.records[STREAM]) == len(emulator.monitor.events[DEFAULT_ACCOUNT_SID]) - 1
 
 
 def test_a_failure_mid_run_leaves_a_state_that_claims_only_emitted_records(emulator, twilio_config):

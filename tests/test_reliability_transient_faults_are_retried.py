@@ -35,7 +35,7 @@ def test_server_errors_are_retried(emulator, events_only, status):
     assert f"HTTP {status}" in run.stderr  # each retry is logged with its cause
 
 
-@pytest.mark.parametrize("kind", ["reset", "truncate", "not_json"])
+@pytest.mark.parametrize("kind", ["reset", "truncate", "not_json", "no_records"])
 def test_broken_answers_are_retried_never_half_parsed(emulator, events_only, kind):
     config, catalog = events_only
     emulator.faults.add("/v1/Events", kind=kind, times=2)

@@ -36,3 +36,20 @@ def test_each_accounts_logs_are_read_once_with_their_own_bookmarks(emulator):
     partitions = run.final_state["bookmarks"][LOGS]["partitions"]
     assert {p["context"]["account_sid"] for p in partitions} == {DEFAULT_ACCOUNT_SID, SUBACCOUNT_SID}
     assert len(partitions) == 6  # three environments in each account
+
+
+def test_service_sids_may_name_services_of_any_configured_account(emulator):
+    emulator.add_twilio_account(SUBACCOUNT_SID, SUBACCOUNT_TOKEN)
+    api = emulator.serverless
+    chosen = [next(iter(api.services[account_sid]))["sid"] for account_sid in (DEFAULT_ACCOUNT_SID, SUBACCOUNT_SID)]
+    config = serverless_config(
+        emulator,
+        twilio_accounts=[{"account_sid": SUBACCOUNT_SID, "auth_token": SUBACCOUNT_TOKEN}],
+        twilio_service_sids=chosen,
+    )
+
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVICES]))
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(record["sid"] for record in run.records[SERVICES]) == sorted(chosen)
+    assert "no configured account lists" not in run.stderr

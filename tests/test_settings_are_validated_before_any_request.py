@@ -27,6 +27,11 @@ BAD_SETTINGS = {
         "twilio_monitor_base_url",
     ),
     "not a URL": ({"telnyx_base_url": "api.telnyx.com"}, "telnyx_base_url"),
+    "base URL with a path": ({"twilio_monitor_base_url": "https://monitor.twilio.com/v1"}, "twilio_monitor_base_url"),
+    "end_date alone, before the 30 days a run reads without start_date": (
+        {"start_date": None, "end_date": "2025-01-01T00:00:00Z"},
+        "end_date",
+    ),
     "workspace SID of the wrong kind": ({"twilio_workspace_sids": ["ZS" + "0" * 32]}, "twilio_workspace_sids"),
     "no credentials at all": (
         {"twilio_auth_token": None, "telnyx_api_key": None},

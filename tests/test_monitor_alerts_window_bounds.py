@@ -1,0 +1,24 @@
+"""Alerts' StartDate and EndDate are both inclusive ("on or after", "on or before"), to the second."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from urllib.parse import parse_qs, urlsplit
+
+from tests.tap_runner import catalog_selecting, run_tap
+
+
+def test_consecutive_alert_windows_leave_no_second_unread(emulator, twilio_config):
+    # An alert recorded at 23:59:59.5 must be in some window even if Twilio compares milliseconds.
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).replace(microsecond=0)
+    config = {**twilio_config, "start_date": start.isoformat()}
+
+    run = run_tap(config, catalog=catalog_selecting(config, ["twilio_monitor_alerts"]))
+
+    assert run.returncode == 0, run.stderr
+    queries = [parse_qs(urlsplit(seen.url).query) for seen in emulator.seen if "/v1/Alerts" in seen.url]
+    windows = sorted({(query["StartDate"][0], query["EndDate"][0]) for query in queries})
+    assert len(windows) >= 4
+    for (_, end), (next_start, _) in itertools.pairwise(windows):
+        assert end >= next_start
