@@ -234,7 +234,10 @@ SETTINGS = th.PropertiesList(
         "end_date",
         th.DateTimeType,
         title="End Date",
-        description="Optional upper bound (exclusive, ISO 8601), for fixed backfills.",
+        description=(
+            "Optional upper bound (exclusive, ISO 8601), for fixed backfills; "
+            "one more than 30 days ago needs start_date too."
+        ),
     ),
     th.Property(
         "lookback_window_minutes",
@@ -281,7 +284,9 @@ SETTINGS = th.PropertiesList(
             th.StringType,
             default=default,
             title=setting.replace("_", " ").title(),
-            description=f"Base URL of the API (default {default}); https, or http on loopback only.",
+            description=(
+                f"Base URL of the API (default {default}); scheme and host only; https, or http on loopback only."
+            ),
         )
         for setting, default in BASE_URL_SETTINGS.items()
     ],
