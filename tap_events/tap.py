@@ -133,7 +133,7 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
                 )
     if len(dates) == 2 and dates["end_date"] <= dates["start_date"]:
         errors.append("end_date must be later than start_date.")
-    if "end_date" in dates and "start_date" not in config and dates["end_date"] <= utc_now() - DEFAULT_HISTORY:
+    if "end_date" in dates and config.get("start_date") is None and dates["end_date"] <= utc_now() - DEFAULT_HISTORY:
         days = DEFAULT_HISTORY.days
         errors.append(
             f"end_date is more than {days} days ago: set start_date too (without it a run reads the last {days} days)."
