@@ -14,7 +14,6 @@ from tap_events.client import (
     APIRequestError,
     TelnyxStream,
     TimeWindowStream,
-    response_body,
 )
 from tap_events.prefetch import read_ahead
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp
@@ -107,7 +106,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
         return request
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        yield from response_body(response).get(self.records_key) or []
+        yield from super().parse_response(response)  # `validate_response` checked the list is there
         yield PageEnd()
 
     # ---- records and STATE ------------------------------------------------------------------
