@@ -22,6 +22,7 @@ from singer_sdk.helpers._classproperty import classproperty
 from tap_events import monitor, serverless, taskrouter, telnyx
 from tap_events.client import DEFAULT_HISTORY, twilio_accounts
 from tap_events.output import EventsWriter
+from tap_events.report import RunReport
 from tap_events.timestamps import parse_timestamp, utc_now
 
 TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
@@ -333,6 +334,11 @@ class TapEvents(Tap):
     message_writer_class = EventsWriter
 
     config_jsonschema = SETTINGS.to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        #: Gaps and failed partitions, said again when the run ends (see report.py).
+        self.run_report = RunReport()
+        super().__init__(*args, **kwargs)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """The SDK's validation fills in defaults; its messages quote the offending value (maybe a
