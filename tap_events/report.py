@@ -11,7 +11,13 @@ import datetime as dt
 import threading
 from dataclasses import dataclass, field
 
+from singer_sdk.exceptions import FatalAPIError
+
 from tap_events.timestamps import format_timestamp
+
+
+class RunIncompleteError(FatalAPIError):
+    """Some partitions could not be read; the others were, with their STATE. Exits non-zero."""
 
 
 @dataclass(frozen=True)
@@ -57,15 +63,15 @@ class RunReport:
         return bool(self.failures)
 
     def closing_lines(self) -> list[str]:
-        lines = []
-        if self.gaps:
-            lines.append(
-                f"{len(self.gaps)} time range(s) are older than the source keeps and could not be read: "
-                + "; ".join(gap.describe() for gap in self.gaps)
-            )
-        if self.failures:
-            lines.append(
-                f"{len(self.failures)} partition(s) could not be read: "
-                + "; ".join(f"{failure.stream} {failure.partition}" for failure in self.failures)
-            )
-        return lines
+        """Warnings for the end of the log (the failures are in the error the run ends with)."""
+        if not self.gaps:
+            return []
+        return [
+            f"{len(self.gaps)} time range(s) are older than the source keeps and could not be read: "
+            + "; ".join(gap.describe() for gap in self.gaps)
+        ]
+
+    def failure_summary(self) -> str:
+        return f"{len(self.failures)} partition(s) could not be read: " + "; ".join(
+            f"{failure.stream} {failure.partition}" for failure in self.failures
+        )

@@ -18,11 +18,12 @@ from singer_sdk import typing as th
 from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.helpers._classproperty import classproperty
+from typing_extensions import override
 
 from tap_events import monitor, serverless, taskrouter, telnyx
 from tap_events.client import DEFAULT_HISTORY, twilio_accounts
 from tap_events.output import EventsWriter
-from tap_events.report import RunReport
+from tap_events.report import RunIncompleteError, RunReport
 from tap_events.timestamps import parse_timestamp, utc_now
 
 TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
@@ -371,6 +372,15 @@ class TapEvents(Tap):
         except FatalAPIError as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
+
+    @override
+    def sync_all(self) -> None:
+        """Every stream, then what could not be read, said once more at the end of the log."""
+        super().sync_all()
+        for line in self.run_report.closing_lines():
+            self.logger.warning("%s", line)
+        if self.run_report.failed:
+            raise RunIncompleteError(self.run_report.failure_summary())
 
     def discover_streams(self) -> list[Stream]:
         config = self._config
