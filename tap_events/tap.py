@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+import orjson
 from dotenv import find_dotenv
 from jsonschema import Draft7Validator
 from singer_sdk import Stream, Tap
@@ -364,23 +365,40 @@ class TapEvents(Tap):
         return parse_environment_config(schema, cls._env_var_prefix, dotenv_path=find_dotenv(usecwd=True))
 
     @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
-        """An API failure ends the run with its one-paragraph message, not a traceback."""
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """`Tap.invoke`'s steps, so that the run's tap is at hand when it ends: its closing lines
+        are logged, a failed partition makes the exit status non-zero, and an API failure ends the
+        run with its one-paragraph message, not a traceback."""
+        super(Tap, cls).invoke(about=about, about_format=about_format)  # --about prints and exits
+        cls.print_version(print_fn=cls.logger.info)
         try:
             with garbage_collection_for_records():
-                super().invoke(*args, **kwargs)
+                tap = cls(
+                    config=config.config if config else {},
+                    state=None if state is None else orjson.loads(state.read()),
+                    catalog=None if catalog is None else orjson.loads(catalog.read()),
+                    parse_env_config=config.parse_env if config else False,
+                    validate_config=True,
+                )
+                try:
+                    tap.sync_all()
+                finally:
+                    for line in tap.run_report.closing_lines():
+                        cls.logger.warning("%s", line)
+                if tap.run_report.failed:
+                    raise RunIncompleteError(tap.run_report.failure_summary())
         except FatalAPIError as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
-
-    @override
-    def sync_all(self) -> None:
-        """Every stream, then what could not be read, said once more at the end of the log."""
-        super().sync_all()
-        for line in self.run_report.closing_lines():
-            self.logger.warning("%s", line)
-        if self.run_report.failed:
-            raise RunIncompleteError(self.run_report.failure_summary())
 
     def discover_streams(self) -> list[Stream]:
         config = self._config
