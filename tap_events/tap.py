@@ -16,9 +16,10 @@ from dotenv import find_dotenv
 from jsonschema import Draft7Validator
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.configuration._dict_config import parse_environment_config
+from singer_sdk.configuration._dict_config import merge_missing_config_jsonschema, parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from typing_extensions import override
 
 from tap_events import monitor, serverless, taskrouter, telnyx
@@ -353,6 +354,14 @@ class TapEvents(Tap):
             summary = "Invalid settings, nothing was requested: " + " ".join(errors)
             raise ConfigValidationError(summary, errors=[summary], schema=None)
         return errors
+
+    @classmethod
+    @override
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """The SDK's built-in settings, and `emit_activate_version_messages`: the SDK honours it
+        (full-table streams) but lists it only for taps that declare it."""
+        super().append_builtin_config(config_jsonschema)
+        merge_missing_config_jsonschema(EMIT_ACTIVATE_VERSION_CONFIG, config_jsonschema)
 
     @classproperty
     def _env_var_config(cls) -> dict[str, t.Any]:

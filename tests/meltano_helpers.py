@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import pwd
-import re
 import shutil
 import socket
 import subprocess
@@ -338,12 +337,17 @@ class MeltanoRun:
 
     @property
     def record_counts(self) -> dict[str, int]:
-        """Records the tap wrote, per stream, from its `record_count` metrics (targets built on
-        the Singer SDK log metrics too: only the tap's lines count)."""
+        """Records the tap wrote, per stream, from its `record_count` metrics: a run with
+        `meltano --log-format=json` (the tap declares `structured-logging`, and Meltano's console
+        format shows a metric without its stream). Targets built on the Singer SDK log metrics
+        too: only the tap's lines count."""
         counts: dict[str, int] = defaultdict(int)
-        for match in re.finditer(r"\btap-events\s+METRIC: (\{.*\})", self.output):
-            metric = json.loads(match.group(1))
-            if metric.get("metric") == "record_count":
+        for line in self.output.splitlines():
+            if not line.startswith("{") or '"metric_info"' not in line:
+                continue
+            entry = json.loads(line)
+            metric = entry["metric_info"]
+            if entry.get("string_id") == "tap-events" and metric.get("metric") == "record_count":
                 counts[metric["tags"]["stream"]] += int(metric["value"])
         return dict(counts)
 

@@ -118,10 +118,10 @@ def reruns(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                 return [row[0] for row in state_store.query("select state_id from state")]
 
         state_id = f"emulator:tap-events-to-{loader}"
-        first_run = meltano("run", "tap-events", loader, env=env)
+        first_run = meltano("--log-format=json", "run", "tap-events", loader, env=env)
         first = snapshot(first_run, warehouse, state_id, env)
         added = add_one_record_per_stream(emulator, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2))
-        second_run = meltano("run", "tap-events", loader, env=env)
+        second_run = meltano("--log-format=json", "run", "tap-events", loader, env=env)
         second = snapshot(second_run, warehouse, state_id, env)
         yield Reruns(loader, state_id, emulator, since, first, added, second, state_rows())
 

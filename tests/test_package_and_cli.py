@@ -100,6 +100,20 @@ def test_meltano_settings_match_the_tap_settings():
         assert setting["label"] and setting["description"] and setting["kind"]
 
 
+def test_meltano_capabilities_are_every_capability_the_tap_reports():
+    """`batch` aside: BATCH mode is declared once it works (tested with it)."""
+    import yaml
+
+    meltano = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    declared = next(p for p in meltano["plugins"]["extractors"] if p["name"] == "tap-events")["capabilities"]
+    about = run_tap({}, extra=["--about", "--format=json"])
+    reported = set(json.loads(about.stdout)["capabilities"])
+
+    assert len(declared) == len(set(declared))
+    assert set(declared) <= reported
+    assert reported - set(declared) <= {"batch"}
+
+
 def test_readme_settings_table_is_the_about_output():
     from scripts.readme_settings import END, START, settings_table
 
