@@ -25,9 +25,9 @@ PYTHON = BIN / "python"
 MARKER = VENV / ".installed-from"
 
 
-def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
+def run(*command: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
     print("+", " ".join(str(part) for part in command), flush=True)
-    subprocess.run([str(part) for part in command], cwd=ROOT, check=True, env=env)
+    subprocess.run([str(part) for part in command], cwd=cwd, check=True, env=env)
 
 
 def set_up() -> None:
@@ -41,8 +41,8 @@ def set_up() -> None:
     MARKER.write_text(digest)
 
 
-def tool_env() -> dict[str, str]:
-    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+def tool_env(bin_dir: Path = BIN) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def free_port() -> int:
@@ -51,14 +51,34 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+#: What the demo gives SINGER_SDK_LOG_CONFIG: METRIC points to output/metrics.jsonl, not the console.
+DEMO_LOG_CONFIG = ROOT / "config" / "metrics-to-file.yml"
+
+
 def demo() -> None:
-    """Emulator -> tap-events -> target-duckdb through Meltano, then a summary of the warehouse."""
+    """Set-up of the Meltano plugins, then the demo's pipeline."""
+    run("meltano", "--environment=emulator", "install", env=tool_env())
+    demo_pipeline()
+
+
+def demo_pipeline(python: Path = PYTHON, workdir: Path = ROOT) -> None:
+    """Emulator -> tap-events -> target-duckdb through Meltano, then a summary of the warehouse.
+
+    Everything it writes goes to `workdir`/output: the warehouse, and the SDK's METRIC lines
+    (metrics.jsonl), kept off the console so that Meltano's and the tap's own lines stand out."""
+    output = workdir / "output"
+    output.mkdir(exist_ok=True)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    emulator = subprocess.Popen([str(PYTHON), "-m", "emulator", "--port", str(port)], cwd=ROOT)
-    env = tool_env()
+    emulator = subprocess.Popen([str(python), "-m", "emulator", "--port", str(port)], cwd=ROOT)
+    env = tool_env(python.parent)
     for setting in ("TWILIO_MONITOR", "TWILIO_TASKROUTER", "TWILIO_SERVERLESS", "TELNYX"):
         env[f"TAP_EVENTS_{setting}_BASE_URL"] = base_url
+    env.update(
+        MELTANO_PROJECT_ROOT=str(ROOT),
+        SINGER_SDK_LOG_CONFIG=str(DEMO_LOG_CONFIG),
+        TARGET_DUCKDB_FILEPATH=str(output / "warehouse.duckdb"),
+    )
     try:
         for _ in range(50):
             try:
@@ -66,13 +86,11 @@ def demo() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        (ROOT / "output").mkdir(exist_ok=True)
-        run("meltano", "--environment=emulator", "install", env=env)
-        run("meltano", "--environment=emulator", "run", "tap-events", "target-duckdb", env=env)
+        run("meltano", "--environment=emulator", "run", "tap-events", "target-duckdb", env=env, cwd=workdir)
     finally:
         emulator.terminate()
         emulator.wait()
-    run(PYTHON, "-m", "scripts.warehouse_summary", "output/warehouse.duckdb", env=env)
+    run(python, "-m", "scripts.warehouse_summary", output / "warehouse.duckdb", env=env)
 
 
 def test() -> None:

@@ -22,6 +22,7 @@ from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
+from typing_extensions import override
 
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
 from tap_events.prefetch import WholeWindows, read_as_ready
@@ -37,6 +38,8 @@ _BODY_ATTRIBUTE = "_tap_events_body"
 #: How far back a first run reads when `start_date` is not set.
 DEFAULT_HISTORY = dt.timedelta(days=30)
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: How the SDK's `request_records` starts its line about a page without records.
+EMPTY_PAGE_MESSAGE = "Pagination stopped after"
 
 
 def _schema_directory() -> Path | t.Any:
@@ -159,6 +162,14 @@ class TapEventsStream(RESTStream[t.Any]):
     #: Only these fields are normalised to one timestamp format (see `timestamp_precision`).
     timestamp_fields: t.ClassVar[tuple[str, ...]] = ()
     timestamp_precision: t.ClassVar[str] = "seconds"
+
+    @override
+    def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
+        """A time window or parent with no records is routine here, not news: the SDK's line for
+        an empty page goes to DEBUG (a month's backfill would print one per empty window)."""
+        if message.startswith(EMPTY_PAGE_MESSAGE):
+            level = min(level, logging.DEBUG)
+        super().log(message, *args, level=level, **kwargs)
 
     @property
     def timeout(self) -> int:
