@@ -1,12 +1,32 @@
-"""Print what a DuckDB warehouse loaded by tap-events holds: rows, distinct keys, time span."""
+"""Print what a DuckDB warehouse loaded by tap-events holds: rows, distinct keys, time span, and
+per event stream a chart of records per day, where a missed window or a source outage shows."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import statistics
 import sys
+from collections.abc import Mapping
 
 import duckdb
 
 TIME_COLUMNS = ("event_date", "date_created", "created_at")
+#: The event streams (not the lists of workspaces, services, environments) and their event time.
+EVENT_STREAMS = {
+    "twilio_monitor_events": "event_date",
+    "twilio_monitor_alerts": "date_created",
+    "twilio_taskrouter_events": "event_date",
+    "twilio_serverless_logs": "date_created",
+    "telnyx_audit_events": "created_at",
+}
+BARS = "▁▂▃▄▅▆▇█"
+#: A day stands out when it holds less than this share of the stream's usual (median) day.
+FAR_BELOW_USUAL = 0.25
+#: Wider ranges put several days in one column.
+MAX_COLUMNS = 60
+#: Days that stand out named after the chart, at most.
+MAX_NAMED_DAYS = 8
 
 
 def main(path: str, schema: str = "tap_events") -> None:
@@ -24,6 +44,67 @@ def main(path: str, schema: str = "tap_events") -> None:
         assert row is not None
         detail = f"  {row[2]} .. {row[3]}" if time_column else ""
         print(f"  {table:<34} {row[0]:>8} rows  {row[1]:>8} distinct {key}{detail}")
+    print_records_per_day(connection, schema, [table for (table,) in tables])
+
+
+def day_range(counts: Mapping[dt.date, int]) -> list[dt.date]:
+    """Every day from the first with records to the last."""
+    first, last = min(counts), max(counts)
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def days_that_stand_out(counts: Mapping[dt.date, int]) -> tuple[list[dt.date], float]:
+    """Days without records, or far below the usual (median) day, and that usual day.
+
+    The first and last day of the range are usually partial (the run started and ended on
+    them): they are never "far below", and never empty, since the range ends on records."""
+    days = day_range(counts)
+    edges = {days[0], days[-1]}
+    usual = float(statistics.median(counts.get(day, 0) for day in days[1:-1] or days))
+    flagged = [
+        day for day in days if counts.get(day, 0) == 0 or (day not in edges and counts[day] < usual * FAR_BELOW_USUAL)
+    ]
+    return flagged, usual
+
+
+def records_per_day_chart(name: str, counts: Mapping[dt.date, int], width: int = 30) -> list[str]:
+    """One stream's records per day as a line of bars (`!` where a day stands out), and a line
+    naming those days; pure, for the summary and for tests."""
+    if not counts:
+        return [f"  {name:<{width}} no records"]
+    days = day_range(counts)
+    flagged, usual = days_that_stand_out(counts)
+    per_column = math.ceil(len(days) / MAX_COLUMNS)
+    columns = [days[start : start + per_column] for start in range(0, len(days), per_column)]
+    totals = [sum(counts.get(day, 0) for day in column) for column in columns]
+    top = max(totals)
+    bars = "".join(
+        "!" if any(day in flagged for day in column) else BARS[max(0, math.ceil(total / top * len(BARS)) - 1)]
+        for column, total in zip(columns, totals, strict=True)
+    )
+    scale = "a day" if per_column == 1 else f"{per_column} days"
+    lines = [f"  {name:<{width}} {days[0]} {bars} {days[-1]}  (a column is {scale}; usual day {usual:g})"]
+    if flagged:
+        named = ", ".join(f"{day} ({counts.get(day, 0)})" for day in flagged[:MAX_NAMED_DAYS])
+        more = f" and {len(flagged) - MAX_NAMED_DAYS} more" if len(flagged) > MAX_NAMED_DAYS else ""
+        lines.append(f"  {'':<{width}} ! {named}{more}")
+    return lines
+
+
+def print_records_per_day(connection: duckdb.DuckDBPyConnection, schema: str, tables: list[str]) -> None:
+    """Per event stream loaded, the records per day (UTC) over the days it holds."""
+    streams = [table for table in EVENT_STREAMS if table in tables]
+    if not streams:
+        return
+    print("\nRecords per day (UTC); ! = a day without records, or with far fewer than usual:")
+    for table in streams:
+        column = EVENT_STREAMS[table]
+        rows = connection.execute(
+            f'select cast("{column}" as date), count(*) from "{schema}"."{table}" '
+            f'where "{column}" is not null group by 1'
+        ).fetchall()
+        for line in records_per_day_chart(table, dict(rows)):
+            print(line)
 
 
 if __name__ == "__main__":
