@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import subprocess
 import typing as t
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from emulator import Emulator
 from emulator.telnyx import TelnyxAPI
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
+    MELTANO,
+    ROOT,
     DuckDBWarehouse,
     Key,
     api,
@@ -59,7 +62,31 @@ class RecipeRun:
     warehouse: DuckDBWarehouse
 
     def clear_values(self, stream: str, field: str) -> set[str]:
-        return {record[field] for record in emulated_records(self.emulator, stream, self.since) if record.get(field)}
+        return clear_values(self.emulator, self.since, {stream: (field,)})
+
+
+def clear_values(emulator: Emulator, since: dt.datetime, fields: dict[str, tuple[str, ...]]) -> set[str]:
+    """The values of these fields in the records a run from `since` reads."""
+    return {
+        record[field]
+        for stream, names in fields.items()
+        for record in emulated_records(emulator, stream, since)
+        for field in names
+        if record.get(field)
+    }
+
+
+def leaks(warehouse: DuckDBWarehouse, clear: set[str]) -> list[tuple[str, str, str]]:
+    """Every (table, column, value) of the warehouse that holds one of the clear values."""
+    if not warehouse.path.exists():
+        return []
+    return [
+        (table, column, text)
+        for table in warehouse.tables()
+        for column in warehouse.column_types(table)
+        for text in map(str, warehouse.values(table, column))
+        if any(value in text for value in clear)
+    ]
 
 
 def run_recipe(recipe: str, tmp_path_factory: pytest.TempPathFactory) -> RecipeRun:
@@ -97,21 +124,9 @@ def test_the_emulator_fills_every_field_the_recipes_cover(recipe_run):
 
 
 def test_the_warehouse_holds_no_clear_value(recipe_run):
-    clear = {
-        value
-        for stream, fields in PERSONAL_FIELDS.items()
-        for f in fields
-        for value in recipe_run.clear_values(stream, f)
-    }
-    warehouse = recipe_run.warehouse
-    leaks = [
-        (table, column, text)
-        for table in warehouse.tables()
-        for column in warehouse.column_types(table)
-        for text in map(str, warehouse.values(table, column))
-        if any(value in text for value in clear)
-    ]
-    assert leaks == []
+    clear = clear_values(recipe_run.emulator, recipe_run.since, PERSONAL_FIELDS)
+    assert clear
+    assert leaks(recipe_run.warehouse, clear) == []
 
 
 def test_every_record_is_still_loaded(recipe_run):
@@ -129,6 +144,28 @@ def test_hashed_values_are_the_seeded_sha256_of_the_clear_values(hashed):
         values = {value for value in hashed.warehouse.values(stream, field) if value is not None}
         clear = hashed.clear_values(stream, field)
         assert values == {hashlib.sha256((HASH_SEED + value).encode()).hexdigest() for value in clear}, field
+
+
+def test_without_a_seed_the_hashed_recipe_fails_before_loading_a_clear_value(tmp_path):
+    """An unseeded hash of an IPv4 address or a phone number is reversed by trying them all."""
+    install_plugins()
+    since = start_date()
+    with small_emulator() as emulator:
+        env = meltano_env(emulator, tmp_path, since)
+        env.pop("PII_HASH_SEED", None)
+        result = subprocess.run(
+            [str(MELTANO), "run", "tap-events--pii-hashed", "target-duckdb"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "hash_seed" in result.stdout + result.stderr
+    clear = clear_values(emulator, since, PERSONAL_FIELDS)
+    assert leaks(DuckDBWarehouse(tmp_path / "warehouse.duckdb"), clear) == []
 
 
 def test_dropped_fields_are_no_columns_at_all(dropped):
