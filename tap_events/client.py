@@ -22,10 +22,18 @@ from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
+from typing_extensions import override
 
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
 from tap_events.prefetch import WholeWindows, read_as_ready
-from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
+from tap_events.timestamps import (
+    ceil_second,
+    floor_second,
+    format_timestamp,
+    normalize_timestamp,
+    parse_timestamp,
+    utc_now,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
@@ -34,6 +42,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 _BODY_ATTRIBUTE = "_tap_events_body"
+_CONTEXT_ATTRIBUTE = "_tap_events_context"
 #: How far back a first run reads when `start_date` is not set.
 DEFAULT_HISTORY = dt.timedelta(days=30)
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -69,11 +78,36 @@ class PartitionNotFoundError(FatalAPIError):
     """A parent resource (workspace, service, environment) disappeared between listing and read."""
 
 
+class ResultCapReached(APIRequestError):
+    """A query reached the API's per-query result cap: its window must be read in smaller pieces."""
+
+
+class ResultCapError(APIRequestError):
+    """A window still reaches the per-query result cap and cannot be split any further."""
+
+
 def response_body(response: requests.Response) -> t.Any:
     """The JSON body, parsed once while the response was validated."""
     if _BODY_ATTRIBUTE not in response.__dict__:
         response.__dict__[_BODY_ATTRIBUTE] = orjson.loads(response.content)
     return response.__dict__[_BODY_ATTRIBUTE]
+
+
+def response_context(response: requests.Response) -> Context:
+    """The context (partition and window) of the request this response answers."""
+    return t.cast("Context", response.__dict__.get(_CONTEXT_ATTRIBUTE) or {})
+
+
+@dataclass
+class QueryPages:
+    """What the pages of one query have shown so far."""
+
+    #: Records served by the pages read.
+    served: int = 0
+    #: The oldest replication value of the pages read, while they came newest first.
+    oldest: str | None = None
+    #: False once a page broke newest-first order: no early stop may be guessed after that.
+    in_order: bool = True
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -110,11 +144,19 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
     us back to any earlier page would otherwise page forever.
     """
 
-    def __init__(self, allowed_origin: tuple[str, str], describe: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        allowed_origin: tuple[str, str],
+        describe: Callable[[], str],
+        last_page: Callable[[requests.Response, QueryPages, bool], bool] | None = None,
+    ) -> None:
         super().__init__(None)
         self._allowed_origin = allowed_origin
         self._describe = describe
         self._seen: set[str] = set()
+        #: Asked after every page whether it ends the query early (it may raise ResultCapReached).
+        self._last_page = last_page
+        self.pages = QueryPages()
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         """An empty page is not the end while it links to a next one (Serverless Logs do this)."""
@@ -123,6 +165,8 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
     def get_next(self, response: requests.Response) -> str | None:
         meta = response_body(response).get("meta") or {}
         next_page_url = meta.get("next_page_url")
+        if self._last_page is not None and self._last_page(response, self.pages, bool(next_page_url)):
+            return None
         if not next_page_url:
             return None
         if origin(next_page_url) != self._allowed_origin:
@@ -203,7 +247,9 @@ class TapEventsStream(RESTStream[t.Any]):
 
         def request(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
             try:
-                return t.cast("requests.Response", retried(prepared_request, context))
+                response = t.cast("requests.Response", retried(prepared_request, context))
+                response.__dict__[_CONTEXT_ATTRIBUTE] = context  # for `last_page`
+                return response
             except RetriableAPIError as exc:
                 raise APIRequestError(f"{exc}; gave up after retrying") from exc
             except (ValueError, UnicodeError) as exc:  # e.g. a header value http.client refuses
@@ -244,6 +290,8 @@ class TapEventsStream(RESTStream[t.Any]):
             raise RetriableAPIError(self.response_error_message(response), response)
         if status == 404 and self.context and self.partition_path_keys:
             raise PartitionNotFoundError(self.response_error_message(response))
+        if self.refuses_for_result_cap(response):
+            raise ResultCapReached(self.response_error_message(response))
         if status >= 300:
             raise APIRequestError(self.response_error_message(response))
         try:
@@ -263,6 +311,14 @@ class TapEventsStream(RESTStream[t.Any]):
     def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
         """The provider's error code and message, from its error JSON."""
         return None, None
+
+    def refuses_for_result_cap(self, response: requests.Response) -> bool:
+        """Whether this error answer means "the query reaches past the result cap: ask for less"."""
+        return False
+
+    def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
+        """Whether the query needs no page after this one, though the API links one."""
+        return False
 
     def request_line(self, response: requests.Response) -> str:
         parts = urlsplit(response.url or self.endpoint)
@@ -407,10 +463,14 @@ class TimeWindowStream(TapEventsStream):
         """Query parameters that select [start, end) (or the days that contain it)."""
         raise NotImplementedError
 
+    def query_range(self, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """What a query must select on the API's filter field to return every record of [start, end)."""
+        return start, end
+
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         assert context is not None
         return {
-            **self.window_params(context["window_start"], context["window_end"]),
+            **self.window_params(context["query_start"], context["query_end"]),
             **self.page_params(next_page_token),
         }
 
@@ -516,10 +576,12 @@ class TimeWindowStream(TapEventsStream):
 
     def window_contexts(self, context: Context | None, start: dt.datetime, end: dt.datetime) -> list[Context]:
         """The context of each window of [start, end), oldest first."""
-        return [
-            {**(context or {}), "window_start": window_start, "window_end": window_end}
-            for window_start, window_end in self.windows(start, end)
-        ]
+        return [self.window_context(context or {}, *window) for window in self.windows(start, end)]
+
+    def window_context(self, context: Context, start: dt.datetime, end: dt.datetime) -> Context:
+        """Records of [start, end) are emitted; the request asks for `query_range` of it."""
+        query_start, query_end = self.query_range(start, end)
+        return {**context, "window_start": start, "window_end": end, "query_start": query_start, "query_end": query_end}
 
     def request_window(self, window: Context) -> Iterator[dict]:
         """All records the API returns for one window; overridden where windows must split."""
@@ -543,6 +605,122 @@ class TimeWindowStream(TapEventsStream):
             self.state_manager.increment_state({key: newest}, context=context, replication_key=key)
         self._finalize_state(state)
         self._write_state_message()
+
+
+ONE_SECOND = dt.timedelta(seconds=1)
+
+
+class ResultCapSplitting(TimeWindowStream):
+    """Windows of an API that serves at most `result_cap` results per query are split until
+    every piece is served whole.
+
+    How the cap shows itself differs: Serverless Logs stop silently at the cap
+    (`cap_is_silent`); Alerts refuse, with HTTP 400, any page that reaches past it
+    (`refuses_for_result_cap`). A query is known to be capped when the pages read reach
+    `result_cap` and the API links another page (or, when the cap is silent, reach it at all),
+    or when the API refuses a page: the next page is then not asked for, and the window is
+    split (`_read_window`).
+
+    Records are emitted as they arrive, so splitting never holds a window in memory: the
+    pieces skip the SIDs already emitted by the queries that contain them, at most
+    `result_cap` per level of splitting. All state is local to the call, so windows may be
+    read concurrently.
+    """
+
+    result_cap: t.ClassVar[int] = 10_000
+    cap_is_silent: t.ClassVar[bool] = False
+    #: What the records are called in messages ("logs", "alerts").
+    records_noun: t.ClassVar[str] = "records"
+    #: Filters are sent to the second, so nothing shorter than this can be asked for.
+    min_split: t.ClassVar[dt.timedelta] = ONE_SECOND
+
+    @override
+    def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
+        pages.served += len(response_body(response).get(self.records_key) or [])
+        if pages.served >= self.result_cap and (has_next or self.cap_is_silent):
+            msg = f"{self.name}: {self.request_line(response)} reached the cap of {self.result_cap} results per query"
+            raise ResultCapReached(msg)
+        return False
+
+    @override
+    def request_window(self, window: Context) -> Iterator[dict]:
+        """Every record of the window exactly once, however many the window holds."""
+        yield from self._read_window(window, already_emitted={})
+
+    def _read_window(self, window: Context, already_emitted: dict[str, dt.datetime]) -> Iterator[dict]:
+        """Records of [window_start, window_end) from one query of [query_start, query_end);
+        if that query is capped, the same from two smaller queries.
+
+        The window itself is halved first (each half asks for its own `query_range`); a
+        window of `min_split` whose query still reaches the cap has its query range halved
+        (a range wider than the window: e.g. the Alerts buffering lead); a query range of
+        `min_split` that reaches the cap fails the run rather than lose records.
+        """
+        start, end = window["window_start"], window["window_end"]
+        key = self.replication_key or ""
+        emitted: dict[str, dt.datetime] = {}
+        try:
+            for record in self.request_records(window):
+                value, sid = record.get(key), record.get("sid")
+                if not sid or sid in emitted or sid in already_emitted:
+                    continue
+                if not value:
+                    self.warn_undated(1)
+                    continue
+                created = parse_timestamp(value)
+                if start <= created < end:
+                    emitted[sid] = created
+                    yield record
+        except ResultCapReached:
+            pass
+        else:
+            return
+        known = {**already_emitted, **emitted}
+        for piece in self._pieces(window):
+            inside = {sid: when for sid, when in known.items() if piece["window_start"] <= when < piece["window_end"]}
+            yield from self._read_window(piece, inside)
+
+    def _pieces(self, window: Context) -> list[Context]:
+        """Two smaller queries that together return every record of a capped one's window."""
+        start, end = window["window_start"], window["window_end"]
+        query_start, query_end = window["query_start"], window["query_end"]
+        middle = self._split_point(start, end)
+        if middle is not None:
+            pieces = [self.window_context(window, start, middle), self.window_context(window, middle, end)]
+        elif (middle := self._split_point(query_start, query_end)) is not None:
+            pieces = [{**window, "query_end": middle}, {**window, "query_start": middle}]
+        else:
+            precision = self.timestamp_precision
+            msg = (
+                f"{self.name}: {self.describe_partition(window)}: the second from "
+                f"{format_timestamp(query_start, precision)} to {format_timestamp(query_end, precision)} "
+                f"still reaches Twilio's cap of {self.result_cap} {self.records_noun} per query and cannot "
+                f"be split below {self.min_split.total_seconds():g} s; stopping rather than losing "
+                f"{self.records_noun} (the bookmark stays before {format_timestamp(start, precision)})."
+            )
+            raise ResultCapError(msg)
+        self.logger.info(
+            "%s: the query from %s to %s reached the cap of %d %s per query; reading it in two pieces",
+            self.name,
+            format_timestamp(query_start, self.timestamp_precision),
+            format_timestamp(query_end, self.timestamp_precision),
+            self.result_cap,
+            self.records_noun,
+        )
+        return pieces
+
+    def _split_point(self, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
+        """A whole second strictly inside (start, end), near the middle; None if too short."""
+        if end - start <= self.min_split:
+            return None
+        middle = floor_second(start + (end - start) / 2)
+        if middle <= start:
+            middle = ceil_second(start + ONE_SECOND / 1000)
+        return middle if start < middle < end else None
+
+    def describe_partition(self, window: Context) -> str:
+        """The partition a window belongs to, as a message names it."""
+        return f"account {window.get('account_sid')}"
 
 
 @dataclass(frozen=True)
@@ -614,7 +792,7 @@ class TwilioStream(TapEventsStream):
         return request
 
     def get_new_paginator(self) -> NextPageUrlPaginator:
-        return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}")
+        return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}", self.last_page)
 
     def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
         try:
