@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import collections
 import datetime as dt
 import email.utils
 import logging
@@ -463,9 +464,14 @@ class TimeWindowStream(TapEventsStream):
         """Query parameters that select [start, end) (or the days that contain it)."""
         raise NotImplementedError
 
+    @property
+    def query_lead(self) -> dt.timedelta:
+        """How long before a window its query must start to return every record of it."""
+        return dt.timedelta(0)
+
     def query_range(self, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
         """What a query must select on the API's filter field to return every record of [start, end)."""
-        return start, end
+        return start - self.query_lead, end
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         assert context is not None
@@ -611,20 +617,25 @@ ONE_SECOND = dt.timedelta(seconds=1)
 
 
 class ResultCapSplitting(TimeWindowStream):
-    """Windows of an API that serves at most `result_cap` results per query are split until
-    every piece is served whole.
+    """Windows of an API that serves at most `result_cap` results per query are read in
+    smaller queries until every query is served whole.
 
     How the cap shows itself differs: Serverless Logs stop silently at the cap
     (`cap_is_silent`); Alerts refuse, with HTTP 400, any page that reaches past it
-    (`refuses_for_result_cap`). A query is known to be capped when the pages read reach
+    (`refuses_for_result_cap`). A query is known to be capped when its pages reach
     `result_cap` and the API links another page (or, when the cap is silent, reach it at all),
-    or when the API refuses a page: the next page is then not asked for, and the window is
-    split (`_read_window`).
+    or when the API refuses a page: the next page is not asked for, and the query's range is
+    split in two halves on a whole second, recursively, down to `min_split` (`_read_window`).
 
-    Records are emitted as they arrive, so splitting never holds a window in memory: the
-    pieces skip the SIDs already emitted by the queries that contain them, at most
-    `result_cap` per level of splitting. All state is local to the call, so windows may be
-    read concurrently.
+    The query range is what is split, not only the window: a query may reach before its
+    window (`query_lead`, the Alerts buffering lead), and a burst there must not make every
+    later window split down to single seconds.
+
+    Records are emitted as they arrive, so splitting never holds a window in memory: a piece
+    skips the SIDs already emitted that it can return, at most `result_cap` per level of
+    splitting plus those of a `query_lead`. (Twilio gives no total count, so finding the cap
+    means reading to it; probing first would cost the same pages and hold 10,000 records.)
+    All state is local to the call, so windows may be read concurrently.
     """
 
     result_cap: t.ClassVar[int] = 10_000
@@ -645,69 +656,79 @@ class ResultCapSplitting(TimeWindowStream):
     @override
     def request_window(self, window: Context) -> Iterator[dict]:
         """Every record of the window exactly once, however many the window holds."""
-        yield from self._read_window(window, already_emitted={})
+        yield from self._read_window(window, known={})
 
-    def _read_window(self, window: Context, already_emitted: dict[str, dt.datetime]) -> Iterator[dict]:
-        """Records of [window_start, window_end) from one query of [query_start, query_end);
-        if that query is capped, the same from two smaller queries.
+    def _read_window(self, window: Context, known: dict[str, dt.datetime]) -> Iterator[dict]:
+        """Records of [window_start, window_end) that are not in `known`, from one query of
+        [query_start, query_end), or from two of its halves if it is capped.
 
-        The window itself is halved first (each half asks for its own `query_range`); a
-        window of `min_split` whose query still reaches the cap has its query range halved
-        (a range wider than the window: e.g. the Alerts buffering lead); a query range of
-        `min_split` that reaches the cap fails the run rather than lose records.
+        `known` holds the SIDs already emitted that this query can return; what the call
+        emits is added to it, so that a later piece of the same window skips them.
         """
         start, end = window["window_start"], window["window_end"]
         key = self.replication_key or ""
-        emitted: dict[str, dt.datetime] = {}
+        seconds: collections.Counter[dt.datetime] = collections.Counter()  # to name a second that is too full
         try:
             for record in self.request_records(window):
                 value, sid = record.get(key), record.get("sid")
-                if not sid or sid in emitted or sid in already_emitted:
-                    continue
                 if not value:
                     self.warn_undated(1)
                     continue
                 created = parse_timestamp(value)
-                if start <= created < end:
-                    emitted[sid] = created
+                seconds[floor_second(created)] += 1
+                if sid and sid not in known and start <= created < end:
+                    known[sid] = created
                     yield record
         except ResultCapReached:
-            pass
+            busiest = seconds.most_common(1)[0][0] if seconds else floor_second(window["query_start"])
         else:
             return
-        known = {**already_emitted, **emitted}
-        for piece in self._pieces(window):
+        for piece in self._pieces(window, busiest):
             inside = {sid: when for sid, when in known.items() if piece["window_start"] <= when < piece["window_end"]}
             yield from self._read_window(piece, inside)
+            # Only records from the piece's last second on can come back from a later query.
+            boundary = floor_second(piece["query_end"])
+            known.update((sid, when) for sid, when in inside.items() if when >= boundary)
 
-    def _pieces(self, window: Context) -> list[Context]:
-        """Two smaller queries that together return every record of a capped one's window."""
+    def _pieces(self, window: Context, busiest: dt.datetime) -> list[Context]:
+        """The halves of a capped query's range, each with the part of the window it can return.
+
+        A query of [q0, q1) on the API's filter field returns records of [q0, q1 + lead + 1 s)
+        (bounds are sent to the second, the end inclusive): records are never created before
+        they are generated.
+        """
         start, end = window["window_start"], window["window_end"]
         query_start, query_end = window["query_start"], window["query_end"]
-        middle = self._split_point(start, end)
-        if middle is not None:
-            pieces = [self.window_context(window, start, middle), self.window_context(window, middle, end)]
-        elif (middle := self._split_point(query_start, query_end)) is not None:
-            pieces = [{**window, "query_end": middle}, {**window, "query_start": middle}]
-        else:
+        middle = self._split_point(query_start, query_end)
+        if middle is None:
             precision = self.timestamp_precision
             msg = (
-                f"{self.name}: {self.describe_partition(window)}: the second from "
-                f"{format_timestamp(query_start, precision)} to {format_timestamp(query_end, precision)} "
-                f"still reaches Twilio's cap of {self.result_cap} {self.records_noun} per query and cannot "
-                f"be split below {self.min_split.total_seconds():g} s; stopping rather than losing "
-                f"{self.records_noun} (the bookmark stays before {format_timestamp(start, precision)})."
+                f"{self.name}: {self.describe_partition(window)}: the second {format_timestamp(busiest)} holds "
+                f"too many {self.records_noun}: the query from {format_timestamp(query_start, precision)} to "
+                f"{format_timestamp(query_end, precision)} still reaches Twilio's cap of {self.result_cap} "
+                f"{self.records_noun} per query and cannot be split below {self.min_split.total_seconds():g} s; "
+                f"stopping rather than losing {self.records_noun} (the bookmark stays before this window)."
             )
             raise ResultCapError(msg)
         self.logger.info(
-            "%s: the query from %s to %s reached the cap of %d %s per query; reading it in two pieces",
+            "%s: the query from %s to %s reached the cap of %d %s per query; reading it in two halves",
             self.name,
             format_timestamp(query_start, self.timestamp_precision),
             format_timestamp(query_end, self.timestamp_precision),
             self.result_cap,
             self.records_noun,
         )
-        return pieces
+        reach = self.query_lead + ONE_SECOND
+        return [
+            {
+                **window,
+                "window_start": max(start, piece_start),
+                "window_end": min(end, piece_end + reach),
+                "query_start": piece_start,
+                "query_end": piece_end,
+            }
+            for piece_start, piece_end in ((query_start, middle), (middle, query_end))
+        ]
 
     def _split_point(self, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
         """A whole second strictly inside (start, end), near the middle; None if too short."""

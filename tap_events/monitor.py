@@ -103,12 +103,17 @@ class MonitorAlertsStream(MonitorStream, ResultCapSplitting):
     clamp_to_retention = True
     records_noun = "alerts"
 
+    @property
+    @override
+    def query_lead(self) -> dt.timedelta:
+        """An alert is generated up to this long before it is recorded (`date_created`)."""
+        return dt.timedelta(minutes=self.config.get("twilio_alerts_max_buffering_minutes", 60))
+
     @override
     def query_range(self, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-        """From `twilio_alerts_max_buffering_minutes` before the window, inside the retention."""
-        lead = dt.timedelta(minutes=self.config.get("twilio_alerts_max_buffering_minutes", 60))
-        oldest = utc_now() - self.retention
-        return max(start - lead, min(start, oldest)), end
+        """From `query_lead` before the window, but not before the retention."""
+        query_start, query_end = super().query_range(start, end)
+        return max(query_start, min(start, utc_now() - self.retention)), query_end
 
     @override
     def refuses_for_result_cap(self, response: requests.Response) -> bool:
