@@ -91,11 +91,14 @@ def test_a_run_killed_in_a_split_window_resumes_from_its_state_without_loss(aler
     catalog = catalog_selecting(config, [ALERTS])
 
     def inside_the_busy_day(messages: list[dict]) -> bool:
+        # Day 0 holds about 4,000 alerts, day 1 about 16,000: its first query stopped at 10,000,
+        # so past 15,000 records the run is reading the halves of a split query.
         states = [m["value"] for m in messages if m["type"] == "STATE" and bookmark_values(m["value"], ALERTS)]
-        return len(states) >= 1 and sum(m["type"] == "RECORD" for m in messages) > 9_000
+        return len(states) >= 1 and sum(m["type"] == "RECORD" for m in messages) > 15_000
 
     killed = run_tap_and_kill(config, catalog=catalog, kill_when=inside_the_busy_day)
     state = [m["value"] for m in killed.messages if m["type"] == "STATE"][-1]
+    assert max(bookmark_values(state, ALERTS)) < iso(start + dt.timedelta(days=1)), "STATE claimed the busy day"
     resumed = run_tap(config, state=state, catalog=catalog)
 
     assert resumed.returncode == 0, resumed.stderr
