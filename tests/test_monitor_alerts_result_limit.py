@@ -16,10 +16,12 @@ from tests.tap_runner import bookmark_values, catalog_selecting, run_tap, run_ta
 
 
 def _three_busy_days(emulator) -> tuple[dt.datetime, dt.datetime]:
-    """24,000 alerts over the last three whole days, half of them in one hour (a broken webhook)."""
+    """24,000 alerts over the last three whole days, half of them in one hour (a broken webhook),
+    and 1,000 of the others within five minutes of the two midnights inside the range."""
     start, end = midnight(3), midnight(0)
     rng = random.Random(13)
-    spread = [start + dt.timedelta(seconds=rng.randrange(3 * 86400)) for _ in range(12_000)]
+    spread = [start + dt.timedelta(seconds=rng.randrange(3 * 86400)) for _ in range(11_000)]
+    spread += [midnight(rng.choice([1, 2])) + dt.timedelta(seconds=rng.randrange(-300, 300)) for _ in range(1_000)]
     hour = start + dt.timedelta(days=1, hours=10)
     burst = [hour + dt.timedelta(seconds=rng.randrange(3600)) for _ in range(12_000)]
     monitor_api(emulator).add_alerts(spread + burst)

@@ -36,7 +36,8 @@ def _incremental_after_late_and_new_events(emulator: Emulator) -> tuple[TapRun, 
     bookmark = parse(full.bookmark(EVENTS, {"account_sid": DEFAULT_ACCOUNT_SID}) or "")
     bound = bookmark - LOOKBACK
     new = monitor_api(emulator).add_events([dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)] * 3)
-    late = monitor_api(emulator).add_events([bound, bound, bookmark - dt.timedelta(minutes=5), bookmark])
+    # More events on the bound's second than a page holds: a page of only that second is no stop.
+    late = monitor_api(emulator).add_events([bound] * (PAGE_SIZE + 50) + [bookmark - dt.timedelta(minutes=5), bookmark])
     read_before = emulator.records_sent["/v1/Events"]
 
     incremental = run_tap(config, state=full.final_state, catalog=catalog)
