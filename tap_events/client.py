@@ -679,18 +679,19 @@ class ResultCapSplitting(TimeWindowStream):
                 if sid and sid not in known and start <= created < end:
                     known[sid] = created
                     yield record
-        except ResultCapReached:
+        except ResultCapReached as reached:
             busiest = seconds.most_common(1)[0][0] if seconds else floor_second(window["query_start"])
+            how = str(reached).removeprefix(f"{self.name}: ")
         else:
             return
-        for piece in self._pieces(window, busiest):
+        for piece in self._pieces(window, busiest, how):
             inside = {sid: when for sid, when in known.items() if piece["window_start"] <= when < piece["window_end"]}
             yield from self._read_window(piece, inside)
             # Only records from the piece's last second on can come back from a later query.
             boundary = floor_second(piece["query_end"])
             known.update((sid, when) for sid, when in inside.items() if when >= boundary)
 
-    def _pieces(self, window: Context, busiest: dt.datetime) -> list[Context]:
+    def _pieces(self, window: Context, busiest: dt.datetime, how: str) -> list[Context]:
         """The halves of a capped query's range, each with the part of the window it can return.
 
         A query of [q0, q1) on the API's filter field returns records of [q0, q1 + lead + 1 s)
@@ -707,7 +708,8 @@ class ResultCapSplitting(TimeWindowStream):
                 f"too many {self.records_noun}: the query from {format_timestamp(query_start, precision)} to "
                 f"{format_timestamp(query_end, precision)} still reaches Twilio's cap of {self.result_cap} "
                 f"{self.records_noun} per query and cannot be split below {self.min_split.total_seconds():g} s; "
-                f"stopping rather than losing {self.records_noun} (the bookmark stays before this window)."
+                f"stopping rather than losing {self.records_noun} (the bookmark stays before this window). "
+                f"The last query: {how}."
             )
             raise ResultCapError(msg)
         self.logger.info(

@@ -129,4 +129,5 @@ def test_a_second_with_more_than_10000_alerts_fails_naming_the_stream_and_the_se
         f"twilio_monitor_alerts: account {DEFAULT_ACCOUNT_SID}: the second {iso(second)} holds too many" in run.stderr
     )
     assert "cap of 10000 alerts per query and cannot be split below 1 s" in run.stderr
+    assert f"The last query: GET {alerts_emulator.base_url}/v1/Alerts?" in run.stderr
     assert not any(bookmark_values(state, ALERTS) for state in run.states), "the bookmark passed unread alerts"
