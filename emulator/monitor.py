@@ -5,6 +5,12 @@
 - Events: only one of ActorSid, EventType, ResourceSid, SourceIpAddress per request, else 400.
 - Events are kept `event_retention_days` (30; 13 months on some editions); Alerts 30 days,
   and a query whose StartDate reaches further back is refused with 400.
+- Alerts: a page that would reach past the 10,000th result of a query is refused with 400
+  and Twilio's body for it (no error code). Which timestamp StartDate/EndDate match is not
+  documented: `alerts_filter_field` plays either reading. `date_generated` is earlier than
+  `date_created` by a random delay of up to `ALERT_MAX_BUFFERING` (alerts are buffered).
+- `shuffle_event_pages` serves each Events page out of order, to test that a reader that
+  stops early on newest-first pages does not guess when they are not.
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ import datetime as dt
 import random
 import typing as t
 
-from emulator.server import DEFAULT_ACCOUNT_SID, Emulator, Request, Response, twilio_error
+from emulator.server import DEFAULT_ACCOUNT_SID, Emulator, HTTPError, Request, Response, twilio_error
 from emulator.twilio import (
     SortedRecords,
     decode_token,
     new_sid,
+    page_size,
     parse_date_param,
     twilio_page,
     twilio_timestamp,
@@ -39,6 +46,15 @@ EVENT_FILTER_FIELDS = dict(
     zip(EVENT_FILTERS, ("actor_sid", "event_type", "resource_sid", "source_ip_address"), strict=True)
 )
 ALERT_LEVELS = ("error", "warning", "notice", "debug")
+#: The longest an alert waits between `date_generated` and `date_created`.
+ALERT_MAX_BUFFERING = dt.timedelta(minutes=5)
+#: Results one Alerts query serves at most; a page reaching past it is refused.
+ALERTS_RESULT_LIMIT = 10_000
+ALERTS_LIMIT_BODY = {
+    "message": "Invalid page and pageSize combination, data is limited to 10,000 results",
+    "status": 400,
+}
+AlertsFilterField = t.Literal["date_created", "date_generated"]
 
 
 class MonitorAPI:
@@ -52,9 +68,17 @@ class MonitorAPI:
         monitor_alerts: int = 150,
         monitor_days: int = 29,
         event_retention_days: int = 30,
+        alerts_filter_field: AlertsFilterField = "date_created",
+        shuffle_event_pages: bool = False,
         **_: t.Any,
     ) -> None:
         self.emulator = emulator
+        #: The timestamp Alerts' StartDate/EndDate match (Twilio's docs do not say which).
+        self.alerts_filter_field: AlertsFilterField = alerts_filter_field
+        #: Serve every Events page in random order instead of newest first.
+        self.shuffle_event_pages = shuffle_event_pages
+        #: Alerts pages refused for reaching past the 10,000th result.
+        self.alerts_refused = 0
         self.rng = random.Random(emulator.seed)
         self.event_retention = dt.timedelta(days=event_retention_days)
         self.alert_retention = dt.timedelta(days=30)
@@ -118,10 +142,25 @@ class MonitorAPI:
             },
         }
 
-    def make_alert(self, account_sid: str, when: dt.datetime) -> dict[str, t.Any]:
+    def add_alerts(
+        self, moments: t.Iterable[dt.datetime], *, buffered: bool = True, account_sid: str = DEFAULT_ACCOUNT_SID
+    ) -> list[dict[str, t.Any]]:
+        """Alerts recorded (`date_created`) at `moments`; without buffering, generated then too."""
+        alerts = [self.make_alert(account_sid, when, buffered=buffered) for when in moments]
+        self.alerts.setdefault(account_sid, SortedRecords("date_created")).extend(alerts)
+        return alerts
+
+    def add_events(self, moments: t.Iterable[dt.datetime], account_sid: str = DEFAULT_ACCOUNT_SID) -> list[dict]:
+        """Events at `moments`, visible from now on (late arrivals, when they are in the past)."""
+        events = [self.make_event(account_sid, when) for when in moments]
+        self.events.setdefault(account_sid, SortedRecords("event_date")).extend(events)
+        return events
+
+    def make_alert(self, account_sid: str, when: dt.datetime, *, buffered: bool = True) -> dict[str, t.Any]:
         rng = self.rng
         sid = new_sid(rng, "NO")
-        generated = when - dt.timedelta(seconds=rng.randrange(0, 90))
+        delay = rng.randrange(0, int(ALERT_MAX_BUFFERING.total_seconds()) + 1) if buffered else 0
+        generated = when - dt.timedelta(seconds=delay)
         error_code = rng.choice(["11200", "11205", "12300", "30003", "82002"])
         return {
             "account_sid": account_sid,
@@ -169,7 +208,7 @@ class MonitorAPI:
             **({"EndDate": request.param("EndDate") or ""} if end else {}),
             **filters,
         }
-        return twilio_page(
+        page = twilio_page(
             self.emulator,
             request,
             records,
@@ -177,6 +216,9 @@ class MonitorAPI:
             cursor=lambda record: (record["event_date"], record["sid"]),
             filters=echoed,
         )
+        if self.shuffle_event_pages:
+            random.Random(request.url).shuffle(page.body["events"])
+        return page
 
     def list_alerts(self, request: Request) -> Response:
         account = self.emulator.twilio_account(request)
@@ -185,13 +227,25 @@ class MonitorAPI:
         oldest = self.emulator.clock() - self.alert_retention
         if start is not None and start < oldest.replace(microsecond=0):
             raise twilio_error(400, 20001, "StartDate: queries for alerts older than 30 days are not supported")
+        if (int(request.param("Page") or 0) + 1) * page_size(request) > ALERTS_RESULT_LIMIT:
+            self.alerts_refused += 1
+            raise HTTPError(Response(400, dict(ALERTS_LIMIT_BODY)))
         since = twilio_timestamp(start) if start else twilio_timestamp(oldest)
         until = twilio_timestamp(end + dt.timedelta(seconds=1)) if end else None
-        level = request.param("LogLevel")
         token = request.param("PageToken")
-        records = self.alerts.get(account, SortedRecords("date_created")).newest_first(
-            since, until, decode_token(token) if token else None
-        )
+        cursor = decode_token(token) if token else None
+        alerts = self.alerts.get(account, SortedRecords("date_created"))
+        if self.alerts_filter_field == "date_created":
+            records = alerts.newest_first(since, until, cursor)
+        else:
+            # Generated no later than created, and created at most ALERT_MAX_BUFFERING later.
+            latest = twilio_timestamp(end + dt.timedelta(seconds=1) + ALERT_MAX_BUFFERING) if end else None
+            records = (
+                record
+                for record in alerts.newest_first(since, latest, cursor)
+                if since <= record["date_generated"] and (until is None or record["date_generated"] < until)
+            )
+        level = request.param("LogLevel")
         if level is not None:
             records = (record for record in records if record["log_level"] == level)
         echoed = {

@@ -8,6 +8,7 @@ Each API lives in its own module as a class with `routes`; `Emulator` mounts the
 from __future__ import annotations
 
 import base64
+import collections
 import datetime as dt
 import email.utils
 import re
@@ -176,6 +177,8 @@ class Emulator:
         #: Requests being answered now, and the most there were at once.
         self.in_flight = 0
         self.peak_in_flight = 0
+        #: Records served in 200 answers, per endpoint path: what a reader is billed for.
+        self.records_sent: collections.Counter[str] = collections.Counter()
         self._in_flight_lock = threading.Lock()
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
@@ -280,6 +283,7 @@ class Emulator:
             time.sleep(self.latency)
         response = self.dispatch(request, fault)
         seen.status = response.status
+        self._count_records_sent(request.path, response)
         if fault and fault.kind == "undated":
             records = next(value for value in response.body.values() if isinstance(value, list))
             if records:
@@ -303,6 +307,13 @@ class Emulator:
             handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
+
+    def _count_records_sent(self, path: str, response: Response) -> None:
+        if response.status != 200 or not isinstance(response.body, dict):
+            return
+        sent = sum(len(value) for value in response.body.values() if isinstance(value, list))
+        with self._in_flight_lock:
+            self.records_sent[path] += sent
 
     def dispatch(self, request: Request, fault: Fault | None) -> Response:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import collections
 import datetime as dt
 import email.utils
 import logging
@@ -26,7 +27,14 @@ from typing_extensions import override
 
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
 from tap_events.prefetch import WholeWindows, read_as_ready
-from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
+from tap_events.timestamps import (
+    ceil_second,
+    floor_second,
+    format_timestamp,
+    normalize_timestamp,
+    parse_timestamp,
+    utc_now,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
@@ -35,6 +43,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 _BODY_ATTRIBUTE = "_tap_events_body"
+_CONTEXT_ATTRIBUTE = "_tap_events_context"
 #: How far back a first run reads when `start_date` is not set.
 DEFAULT_HISTORY = dt.timedelta(days=30)
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -72,11 +81,36 @@ class PartitionNotFoundError(FatalAPIError):
     """A parent resource (workspace, service, environment) disappeared between listing and read."""
 
 
+class ResultCapReached(APIRequestError):
+    """A query reached the API's per-query result cap: its window must be read in smaller pieces."""
+
+
+class ResultCapError(APIRequestError):
+    """A window still reaches the per-query result cap and cannot be split any further."""
+
+
 def response_body(response: requests.Response) -> t.Any:
     """The JSON body, parsed once while the response was validated."""
     if _BODY_ATTRIBUTE not in response.__dict__:
         response.__dict__[_BODY_ATTRIBUTE] = orjson.loads(response.content)
     return response.__dict__[_BODY_ATTRIBUTE]
+
+
+def response_context(response: requests.Response) -> Context:
+    """The context (partition and window) of the request this response answers."""
+    return t.cast("Context", response.__dict__.get(_CONTEXT_ATTRIBUTE) or {})
+
+
+@dataclass
+class QueryPages:
+    """What the pages of one query have shown so far."""
+
+    #: Records served by the pages read.
+    served: int = 0
+    #: The oldest replication value of the pages read, while they came newest first.
+    oldest: str | None = None
+    #: False once a page broke newest-first order: no early stop may be guessed after that.
+    in_order: bool = True
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
@@ -113,11 +147,19 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
     us back to any earlier page would otherwise page forever.
     """
 
-    def __init__(self, allowed_origin: tuple[str, str], describe: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        allowed_origin: tuple[str, str],
+        describe: Callable[[], str],
+        last_page: Callable[[requests.Response, QueryPages, bool], bool] | None = None,
+    ) -> None:
         super().__init__(None)
         self._allowed_origin = allowed_origin
         self._describe = describe
         self._seen: set[str] = set()
+        #: Asked after every page whether it ends the query early (it may raise ResultCapReached).
+        self._last_page = last_page
+        self.pages = QueryPages()
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         """An empty page is not the end while it links to a next one (Serverless Logs do this)."""
@@ -126,6 +168,8 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
     def get_next(self, response: requests.Response) -> str | None:
         meta = response_body(response).get("meta") or {}
         next_page_url = meta.get("next_page_url")
+        if self._last_page is not None and self._last_page(response, self.pages, bool(next_page_url)):
+            return None
         if not next_page_url:
             return None
         if origin(next_page_url) != self._allowed_origin:
@@ -214,7 +258,9 @@ class TapEventsStream(RESTStream[t.Any]):
 
         def request(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
             try:
-                return t.cast("requests.Response", retried(prepared_request, context))
+                response = t.cast("requests.Response", retried(prepared_request, context))
+                response.__dict__[_CONTEXT_ATTRIBUTE] = context  # for `last_page`
+                return response
             except RetriableAPIError as exc:
                 raise APIRequestError(f"{exc}; gave up after retrying") from exc
             except (ValueError, UnicodeError) as exc:  # e.g. a header value http.client refuses
@@ -255,6 +301,8 @@ class TapEventsStream(RESTStream[t.Any]):
             raise RetriableAPIError(self.response_error_message(response), response)
         if status == 404 and self.context and self.partition_path_keys:
             raise PartitionNotFoundError(self.response_error_message(response))
+        if self.refuses_for_result_cap(response):
+            raise ResultCapReached(self.response_error_message(response))
         if status >= 300:
             raise APIRequestError(self.response_error_message(response))
         try:
@@ -274,6 +322,14 @@ class TapEventsStream(RESTStream[t.Any]):
     def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
         """The provider's error code and message, from its error JSON."""
         return None, None
+
+    def refuses_for_result_cap(self, response: requests.Response) -> bool:
+        """Whether this error answer means "the query reaches past the result cap: ask for less"."""
+        return False
+
+    def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
+        """Whether the query needs no page after this one, though the API links one."""
+        return False
 
     def request_line(self, response: requests.Response) -> str:
         parts = urlsplit(response.url or self.endpoint)
@@ -418,10 +474,19 @@ class TimeWindowStream(TapEventsStream):
         """Query parameters that select [start, end) (or the days that contain it)."""
         raise NotImplementedError
 
+    @property
+    def query_lead(self) -> dt.timedelta:
+        """How long before a window its query must start to return every record of it."""
+        return dt.timedelta(0)
+
+    def query_range(self, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """What a query must select on the API's filter field to return every record of [start, end)."""
+        return start - self.query_lead, end
+
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         assert context is not None
         return {
-            **self.window_params(context["window_start"], context["window_end"]),
+            **self.window_params(context["query_start"], context["query_end"]),
             **self.page_params(next_page_token),
         }
 
@@ -527,10 +592,12 @@ class TimeWindowStream(TapEventsStream):
 
     def window_contexts(self, context: Context | None, start: dt.datetime, end: dt.datetime) -> list[Context]:
         """The context of each window of [start, end), oldest first."""
-        return [
-            {**(context or {}), "window_start": window_start, "window_end": window_end}
-            for window_start, window_end in self.windows(start, end)
-        ]
+        return [self.window_context(context or {}, *window) for window in self.windows(start, end)]
+
+    def window_context(self, context: Context, start: dt.datetime, end: dt.datetime) -> Context:
+        """Records of [start, end) are emitted; the request asks for `query_range` of it."""
+        query_start, query_end = self.query_range(start, end)
+        return {**context, "window_start": start, "window_end": end, "query_start": query_start, "query_end": query_end}
 
     def request_window(self, window: Context) -> Iterator[dict]:
         """All records the API returns for one window; overridden where windows must split."""
@@ -554,6 +621,139 @@ class TimeWindowStream(TapEventsStream):
             self.state_manager.increment_state({key: newest}, context=context, replication_key=key)
         self._finalize_state(state)
         self._write_state_message()
+
+
+ONE_SECOND = dt.timedelta(seconds=1)
+
+
+class ResultCapSplitting(TimeWindowStream):
+    """Windows of an API that serves at most `result_cap` results per query are read in
+    smaller queries until every query is served whole.
+
+    How the cap shows itself differs: Serverless Logs stop silently at the cap
+    (`cap_is_silent`); Alerts refuse, with HTTP 400, any page that reaches past it
+    (`refuses_for_result_cap`). A query is known to be capped when its pages reach
+    `result_cap` and the API links another page (or, when the cap is silent, reach it at all),
+    or when the API refuses a page: the next page is not asked for, and the query's range is
+    split in two halves on a whole second, recursively, down to `min_split` (`_read_window`).
+
+    The query range is what is split, not only the window: a query may reach before its
+    window (`query_lead`, the Alerts buffering lead), and a burst there must not make every
+    later window split down to single seconds.
+
+    Records are emitted as they arrive, so splitting never holds a window in memory: a piece
+    skips the SIDs already emitted that it can return, at most `result_cap` per level of
+    splitting plus those of a `query_lead`. (Twilio gives no total count, so finding the cap
+    means reading to it; probing first would cost the same pages and hold 10,000 records.)
+    All state is local to the call, so windows may be read concurrently.
+    """
+
+    result_cap: t.ClassVar[int] = 10_000
+    cap_is_silent: t.ClassVar[bool] = False
+    #: What the records are called in messages ("logs", "alerts").
+    records_noun: t.ClassVar[str] = "records"
+    #: Filters are sent to the second, so nothing shorter than this can be asked for.
+    min_split: t.ClassVar[dt.timedelta] = ONE_SECOND
+
+    @override
+    def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
+        pages.served += len(response_body(response).get(self.records_key) or [])
+        if pages.served >= self.result_cap and (has_next or self.cap_is_silent):
+            msg = f"{self.name}: {self.request_line(response)} reached the cap of {self.result_cap} results per query"
+            raise ResultCapReached(msg)
+        return False
+
+    @override
+    def request_window(self, window: Context) -> Iterator[dict]:
+        """Every record of the window exactly once, however many the window holds."""
+        yield from self._read_window(window, known={})
+
+    def _read_window(self, window: Context, known: dict[str, dt.datetime]) -> Iterator[dict]:
+        """Records of [window_start, window_end) that are not in `known`, from one query of
+        [query_start, query_end), or from two of its halves if it is capped.
+
+        `known` holds the SIDs already emitted that this query can return; what the call
+        emits is added to it, so that a later piece of the same window skips them.
+        """
+        start, end = window["window_start"], window["window_end"]
+        key = self.replication_key or ""
+        seconds: collections.Counter[dt.datetime] = collections.Counter()  # to name a second that is too full
+        try:
+            for record in self.request_records(window):
+                value, sid = record.get(key), record.get("sid")
+                if not value:
+                    self.warn_undated(1)
+                    continue
+                created = parse_timestamp(value)
+                seconds[floor_second(created)] += 1
+                if sid and sid not in known and start <= created < end:
+                    known[sid] = created
+                    yield record
+        except ResultCapReached as reached:
+            busiest = seconds.most_common(1)[0][0] if seconds else floor_second(window["query_start"])
+            how = str(reached).removeprefix(f"{self.name}: ")
+        else:
+            return
+        for piece in self._pieces(window, busiest, how):
+            inside = {sid: when for sid, when in known.items() if piece["window_start"] <= when < piece["window_end"]}
+            yield from self._read_window(piece, inside)
+            # Only records from the piece's last second on can come back from a later query.
+            boundary = floor_second(piece["query_end"])
+            known.update((sid, when) for sid, when in inside.items() if when >= boundary)
+
+    def _pieces(self, window: Context, busiest: dt.datetime, how: str) -> list[Context]:
+        """The halves of a capped query's range, each with the part of the window it can return.
+
+        A query of [q0, q1) on the API's filter field returns records of [q0, q1 + lead + 1 s)
+        (bounds are sent to the second, the end inclusive): records are never created before
+        they are generated.
+        """
+        start, end = window["window_start"], window["window_end"]
+        query_start, query_end = window["query_start"], window["query_end"]
+        middle = self._split_point(query_start, query_end)
+        if middle is None:
+            precision = self.timestamp_precision
+            msg = (
+                f"{self.name}: {self.describe_partition(window)}: the second {format_timestamp(busiest)} holds "
+                f"too many {self.records_noun}: the query from {format_timestamp(query_start, precision)} to "
+                f"{format_timestamp(query_end, precision)} still reaches Twilio's cap of {self.result_cap} "
+                f"{self.records_noun} per query and cannot be split below {self.min_split.total_seconds():g} s; "
+                f"stopping rather than losing {self.records_noun} (the bookmark stays before this window). "
+                f"The last query: {how}."
+            )
+            raise ResultCapError(msg)
+        self.logger.info(
+            "%s: the query from %s to %s reached the cap of %d %s per query; reading it in two halves",
+            self.name,
+            format_timestamp(query_start, self.timestamp_precision),
+            format_timestamp(query_end, self.timestamp_precision),
+            self.result_cap,
+            self.records_noun,
+        )
+        reach = self.query_lead + ONE_SECOND
+        return [
+            {
+                **window,
+                "window_start": max(start, piece_start),
+                "window_end": min(end, piece_end + reach),
+                "query_start": piece_start,
+                "query_end": piece_end,
+            }
+            for piece_start, piece_end in ((query_start, middle), (middle, query_end))
+        ]
+
+    def _split_point(self, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
+        """A whole second strictly inside (start, end), near the middle; None if too short."""
+        if end - start <= self.min_split:
+            return None
+        middle = floor_second(start + (end - start) / 2)
+        if middle <= start:
+            middle = ceil_second(start + ONE_SECOND / 1000)
+        return middle if start < middle < end else None
+
+    def describe_partition(self, window: Context) -> str:
+        """The partition a window belongs to, as a message names it."""
+        return f"account {window.get('account_sid')}"
 
 
 @dataclass(frozen=True)
@@ -625,7 +825,7 @@ class TwilioStream(TapEventsStream):
         return request
 
     def get_new_paginator(self) -> NextPageUrlPaginator:
-        return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}")
+        return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}", self.last_page)
 
     def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
         try:

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import typing as t
 
+import orjson
 from singer_sdk import Stream
+from typing_extensions import override
 
-from tap_events.client import TimeWindowStream, TwilioStream
-from tap_events.timestamps import ceil_second, format_timestamp
+from tap_events.client import (
+    QueryPages,
+    ResultCapSplitting,
+    TimeWindowStream,
+    TwilioStream,
+    response_body,
+    response_context,
+)
+from tap_events.timestamps import ceil_second, format_timestamp, normalize_timestamp, utc_now
+
+if t.TYPE_CHECKING:
+    import requests
+
+#: What Twilio's Alerts list says, with HTTP 400 and no error code, instead of a page that
+#: would reach past the 10,000th result of a query.
+RESULTS_LIMIT_MESSAGE = "data is limited to 10,000 results"
 
 
 class MonitorStream(TwilioStream, TimeWindowStream):
@@ -20,6 +37,8 @@ class MonitorEventsStream(MonitorStream):
 
     `StartDate`/`EndDate` match whole UTC days, time of day ignored: one window is one day,
     and records before the bookmark's lookback point are dropped here, not by the server.
+    Twilio bills every event read, so paging a window stops at the first page, newest first,
+    that reaches below the window (`last_page`).
     """
 
     name = "twilio_monitor_events"
@@ -35,15 +54,42 @@ class MonitorEventsStream(MonitorStream):
         day = f"{start:%Y-%m-%d}T00:00:00Z"
         return {"StartDate": day, "EndDate": day}
 
+    @override
+    def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
+        """A page newest first whose oldest event is below the window's start ends the window.
 
-class MonitorAlertsStream(MonitorStream):
+        Only while every page so far was newest first, each page older than the one before:
+        after a page out of order, nothing is guessed and the window is read to its end. The
+        comparison is to the second, so events sharing the window start's second are all read.
+        """
+        key = self.replication_key or ""
+        records = response_body(response)[self.records_key]
+        values = [normalize_timestamp(value) for record in records if (value := record.get(key))]
+        if not values:
+            return False
+        newest_first = all(newer >= older for newer, older in itertools.pairwise(values))
+        if not newest_first or (pages.oldest is not None and values[0] > pages.oldest):
+            pages.in_order = False
+        pages.oldest = values[-1]
+        low = format_timestamp(response_context(response)["window_start"])
+        return has_next and pages.in_order and values[-1] < low
+
+
+class MonitorAlertsStream(MonitorStream, ResultCapSplitting):
     """Debugger alerts (errors and warnings from calls, messages, webhooks).
 
-    Replication key `date_created`: `StartDate`/`EndDate` select alerts by when Twilio
-    recorded them, which is `date_created`. `date_generated` can be earlier (alerts are
-    buffered), so a bookmark on it would skip alerts generated before the bookmark but
-    recorded after it. Queries reaching back more than 30 days are refused by the API, so
-    the window start is clamped to the retention.
+    Replication key `date_created`, when Twilio recorded the alert: `date_generated` can be
+    earlier (alerts are buffered), so a bookmark on it would skip alerts generated before
+    the bookmark but recorded after it.
+
+    Twilio does not say whether `StartDate`/`EndDate` match `date_created` or
+    `date_generated`, so each query starts `twilio_alerts_max_buffering_minutes` before its
+    window (`query_range`) and the records are kept on `date_created`: every alert of the
+    window is returned under either reading, and emitted by exactly one window.
+
+    No page may reach past the 10,000th result of a query (HTTP 400): a window that holds
+    more is split (`ResultCapSplitting`). Queries reaching back more than 30 days are
+    refused by the API, so the window start is clamped to the retention.
     """
 
     name = "twilio_monitor_alerts"
@@ -55,6 +101,29 @@ class MonitorAlertsStream(MonitorStream):
     # A little less than 30 days, so that a query sent a few seconds later is still allowed.
     retention = dt.timedelta(days=30) - dt.timedelta(minutes=5)
     clamp_to_retention = True
+    records_noun = "alerts"
+
+    @property
+    @override
+    def query_lead(self) -> dt.timedelta:
+        """An alert is generated up to this long before it is recorded (`date_created`)."""
+        return dt.timedelta(minutes=self.config.get("twilio_alerts_max_buffering_minutes", 60))
+
+    @override
+    def query_range(self, start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """From `query_lead` before the window, but not before the retention."""
+        query_start, query_end = super().query_range(start, end)
+        return max(query_start, min(start, utc_now() - self.retention)), query_end
+
+    @override
+    def refuses_for_result_cap(self, response: requests.Response) -> bool:
+        if response.status_code != 400:
+            return False
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return False
+        return isinstance(body, dict) and RESULTS_LIMIT_MESSAGE in str(body.get("message"))
 
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         # Both bounds are inclusive ("on or after", "on or before"); the window's own end is asked

@@ -7,7 +7,7 @@ environment's logs once per environment listed, with the context
 The Logs endpoint has three traps that this module exists for:
 
 - At most 10,000 results per query, silently: a window that reaches the cap is split in
-  halves until every piece is complete (`LogsStream.request_window`).
+  halves until every piece is complete (`ResultCapSplitting`, shared with Alerts).
 - 5 requests per second: one limiter per account shared by every Logs request of the
   process (`LOGS_RATE_LIMITERS`), and HTTP 429 (Twilio error 20429) retried after
   `Retry-After`.
@@ -26,16 +26,16 @@ from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_events.client import (
-    APIRequestError,
-    TimeWindowStream,
+    ONE_SECOND,
+    ResultCapSplitting,
     TwilioListStream,
     TwilioStream,
     retry_after_seconds,
 )
-from tap_events.timestamps import ceil_second, floor_second, format_timestamp, parse_timestamp
+from tap_events.timestamps import ceil_second, floor_second, format_timestamp
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     import requests
     from singer_sdk.helpers.types import Context, Record
@@ -45,10 +45,6 @@ RESULT_CAP = 10_000
 #: Logs are kept 30 days. A few minutes less, so that a query sent a little later is still
 #: inside it (logs that old are about to disappear anyway).
 LOG_RETENTION = dt.timedelta(days=30) - dt.timedelta(minutes=5)
-#: `StartDate`/`EndDate` are sent to the second, as Twilio's own helper libraries send
-#: them, so a window shorter than this cannot be split any further.
-MIN_SPLIT = dt.timedelta(seconds=1)
-ONE_SECOND = dt.timedelta(seconds=1)
 
 
 class SlidingWindowRateLimiter:
@@ -120,10 +116,6 @@ class AccountRateLimiters:
 LOGS_RATE_LIMITERS = AccountRateLimiters(max_requests=5, period=1.1)
 
 
-class ResultCapError(APIRequestError):
-    """A window still returns the 10,000-result cap and cannot be split any further."""
-
-
 class ServerlessStream(TwilioStream):
     base_url_setting = "twilio_serverless_base_url"
 
@@ -161,7 +153,7 @@ class EnvironmentsStream(ServerlessListStream):
         return {**(context or {}), "environment_sid": record["sid"]}
 
 
-class LogsStream(ServerlessStream, TimeWindowStream):
+class LogsStream(ServerlessStream, ResultCapSplitting):
     """Function logs of one environment, read in one-day windows with one bookmark each.
 
     - Every request carries `StartDate` and `EndDate` (without them Twilio answers only
@@ -171,7 +163,8 @@ class LogsStream(ServerlessStream, TimeWindowStream):
       the API treats the bounds as exclusive (as its spec words them) or inclusive.
     - Logs share milliseconds and come in no reliable order: nothing here depends on the
       order inside a window; the bookmark moves only when a window is complete.
-    - A window whose query returns the cap is split (see `request_window`).
+    - A window whose query returns the cap (10,000 logs, silently cut) is split in halves
+      until every piece is complete (`ResultCapSplitting`), each log emitted once.
     - An environment deleted since it was listed answers 404: the base class skips the rest
       of it with one warning (only the windows already being read ahead were requested).
     - A `start_date` older than the 30 days Twilio keeps is moved up, with one log line.
@@ -188,13 +181,14 @@ class LogsStream(ServerlessStream, TimeWindowStream):
     partition_path_keys = ("service_sid", "environment_sid")
     # At 5 requests per second every window costs: one day keeps a 30-day backfill of a quiet
     # environment (most are) at 31 requests, where one hour would cost 721 (2.5 minutes).
-    # A busy day is split where it reaches the cap (`request_window`), which costs at most
+    # A busy day is split where it reaches the cap (`ResultCapSplitting`), which costs at most
     # 10 pages per level of splitting; a kill -9 re-reads at most 2 x max_concurrent_requests days.
     window_size = dt.timedelta(days=1)
     retention = LOG_RETENTION
     clamp_to_retention = True
     result_cap = RESULT_CAP
-    min_split = MIN_SPLIT
+    cap_is_silent = True
+    records_noun = "logs"
     # ---- requests ------------------------------------------------------------------------
 
     def _request(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
@@ -220,80 +214,8 @@ class LogsStream(ServerlessStream, TimeWindowStream):
             "EndDate": format_timestamp(ceil_second(end)),
         }
 
-    # ---- windows -------------------------------------------------------------------------
-
-    def request_window(self, window: Context) -> Iterator[dict]:
-        """Every log of the window exactly once, however many the window holds.
-
-        A query that returns `result_cap` logs may have been cut by Twilio, without any
-        sign in the answer. Its logs are emitted as they arrive, then the window is split
-        in two halves on a whole second and each half is read the same way, down to
-        `min_split`; a window that short which still reaches the cap fails the run with a
-        clear error rather than silently losing logs.
-
-        Exactly once while splitting: the halves skip the SIDs already emitted by the
-        queries that contain them. Those are at most `result_cap` per level of splitting
-        (SIDs only, a few hundred kilobytes), so memory stays bounded and logs stream out as
-        they are read. The alternative, probing a window before emitting anything, costs
-        the same pages (Twilio gives no total count, so finding the cap means reading to
-        it) and would hold up to 10,000 whole logs in memory. A log repeated across the
-        pages of one query is emitted once too.
-
-        All state is local to the call, so windows may be read concurrently.
-        """
-        yield from self._read_window(window, already_emitted={})
-
-    def _read_window(self, window: Context, already_emitted: dict[str, dt.datetime]) -> Iterator[dict]:
-        start, end = window["window_start"], window["window_end"]
-        emitted: dict[str, dt.datetime] = {}
-        returned = 0
-        for record in self.request_records(window):
-            returned += 1
-            value, sid = record.get(self.replication_key or ""), record.get("sid")
-            if not sid or sid in emitted or sid in already_emitted:
-                continue
-            if not value:
-                self.warn_undated(1)
-                continue
-            created = parse_timestamp(value)
-            if start <= created < end:
-                emitted[sid] = created
-                yield record
-        if returned < self.result_cap:
-            return
-        middle = self._split_point(start, end)
-        first, last = format_timestamp(start, "milliseconds"), format_timestamp(end, "milliseconds")
-        if middle is None:
-            msg = (
-                f"{self.name}: service {window.get('service_sid')}, environment "
-                f"{window.get('environment_sid')}: the window {first} to {last} still returns "
-                f"Twilio's cap of {self.result_cap} logs per query and cannot be split below "
-                f"{self.min_split.total_seconds():g} s; stopping rather than losing logs "
-                "(the bookmark stays before this window)."
-            )
-            raise ResultCapError(msg)
-        self.logger.info(
-            "%s: %d logs from %s to %s reached Twilio's cap of %d per query; reading two halves",
-            self.name,
-            returned,
-            first,
-            last,
-            self.result_cap,
-        )
-        known = {**already_emitted, **emitted}
-        for half_start, half_end in ((start, middle), (middle, end)):
-            half = {**window, "window_start": half_start, "window_end": half_end}
-            inside = {sid: when for sid, when in known.items() if half_start <= when < half_end}
-            yield from self._read_window(half, inside)
-
-    def _split_point(self, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
-        """A whole second strictly inside (start, end), near the middle; None if too short."""
-        if end - start <= self.min_split:
-            return None
-        middle = floor_second(start + (end - start) / 2)
-        if middle <= start:
-            middle = ceil_second(start + ONE_SECOND / 1000)
-        return middle if start < middle < end else None
+    def describe_partition(self, window: Context) -> str:
+        return f"service {window.get('service_sid')}, environment {window.get('environment_sid')}"
 
 
 STREAMS: list[type[Stream]] = [ServicesStream, EnvironmentsStream, LogsStream]

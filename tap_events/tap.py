@@ -46,6 +46,7 @@ SID_PREFIXES = {
 WHOLE_NUMBERS = {  # setting: (minimum, maximum)
     "page_size": (1, 1000),
     "lookback_window_minutes": (0, None),
+    "twilio_alerts_max_buffering_minutes": (0, 1440),
     "max_request_retries": (0, None),
     "request_timeout_seconds": (1, None),
     "max_concurrent_requests": (1, 16),
@@ -250,6 +251,15 @@ SETTINGS = th.PropertiesList(
         title="Lookback Window (minutes)",
         description="How far before the bookmark an incremental run re-reads, to catch "
         "late-arriving events; duplicates are resolved by primary key downstream.",
+    ),
+    th.Property(
+        "twilio_alerts_max_buffering_minutes",
+        th.IntegerType,
+        default=60,
+        title="Twilio Alerts Max Buffering (minutes)",
+        description="The longest delay between an alert's date_generated and its date_created that "
+        "the tap allows for (0 to 1440): each Alerts query starts that much before its window, "
+        "because Twilio does not say which of the two its StartDate/EndDate filter matches.",
     ),
     th.Property(
         "page_size",

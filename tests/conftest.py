@@ -21,6 +21,14 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
         yield running
 
 
+@pytest.fixture(params=["date_created", "date_generated"])
+def alerts_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """An emulator without Alerts of its own, once for each timestamp its Alerts filter may
+    match: Twilio does not document which, so every Alerts behaviour is tested under both."""
+    with Emulator(monitor_alerts=0, alerts_filter_field=request.param) as running:
+        yield running
+
+
 @pytest.fixture
 def twilio_config(emulator: Emulator) -> dict:
     """Twilio only: the Telnyx streams are skipped."""

@@ -9,15 +9,15 @@ from urllib.parse import parse_qs, urlsplit
 from tests.tap_runner import catalog_selecting, run_tap
 
 
-def test_consecutive_alert_windows_leave_no_second_unread(emulator, twilio_config):
+def test_consecutive_alert_windows_leave_no_second_unread(alerts_emulator):
     # An alert recorded at 23:59:59.5 must be in some window even if Twilio compares milliseconds.
     start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).replace(microsecond=0)
-    config = {**twilio_config, "start_date": start.isoformat()}
+    config = alerts_emulator.tap_config(telnyx_api_key=None, start_date=start.isoformat())
 
     run = run_tap(config, catalog=catalog_selecting(config, ["twilio_monitor_alerts"]))
 
     assert run.returncode == 0, run.stderr
-    queries = [parse_qs(urlsplit(seen.url).query) for seen in emulator.seen if "/v1/Alerts" in seen.url]
+    queries = [parse_qs(urlsplit(seen.url).query) for seen in alerts_emulator.seen if "/v1/Alerts" in seen.url]
     windows = sorted({(query["StartDate"][0], query["EndDate"][0]) for query in queries})
     assert len(windows) >= 4
     for (_, end), (next_start, _) in itertools.pairwise(windows):

@@ -16,6 +16,10 @@ BAD_SETTINGS = {
     "page_size 0": ({"page_size": 0}, "page_size"),
     "page_size above 1000": ({"page_size": 1001}, "page_size"),
     "negative lookback": ({"lookback_window_minutes": -5}, "lookback_window_minutes"),
+    "alerts buffering over a day": (
+        {"twilio_alerts_max_buffering_minutes": 1441},
+        "twilio_alerts_max_buffering_minutes",
+    ),
     "unparsable start_date": ({"start_date": "last tuesday"}, "start_date"),
     "unparsable end_date": ({"end_date": "2026-13-45"}, "end_date"),
     "end_date before start_date": (
