@@ -22,7 +22,9 @@ from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
+from typing_extensions import override
 
+from tap_events.batches import StateGate
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
 from tap_events.prefetch import WholeWindows, read_as_ready
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
@@ -31,6 +33,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
 
     from backoff.types import Details
+    from singer_sdk.helpers._batch import BatchConfig
     from singer_sdk.helpers.types import Context
 
 _BODY_ATTRIBUTE = "_tap_events_body"
@@ -318,6 +321,20 @@ class TapEventsStream(RESTStream[t.Any]):
             record = {name: value for name, value in record.items() if name in keep}
         writer.write_record(self.name, record, self._clock.now(), self._stream_version)
         self.state_manager.is_flushed = False
+
+    @override
+    def _sync_batches(self, batch_config: BatchConfig, context: Context | None = None) -> None:
+        """The SDK's loop, with STATE held while a batch is filled and written after its BATCH
+        message, never before (batches.py)."""
+        gate = t.cast("StateGate", self._tap.state_writer)
+        with self.get_batch_counter() as counter:
+            with gate.filling_batches():
+                for encoding, manifest in self.get_batches(batch_config, context):
+                    counter.increment()
+                    self._write_batch_message(encoding=encoding, manifest=manifest)
+                    gate.write_after_batch(self.tap_state)
+            gate.write_after_batch(self.tap_state)  # every record read is in a batch
+            self.state_manager.is_flushed = True
 
     records_key: t.ClassVar[str] = "data"
 

@@ -22,6 +22,7 @@ from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
 from tap_events import monitor, serverless, taskrouter, telnyx
+from tap_events.batches import StateGate
 from tap_events.client import DEFAULT_HISTORY, twilio_accounts
 from tap_events.output import EventsWriter
 from tap_events.report import RunIncompleteError, RunReport
@@ -341,6 +342,8 @@ class TapEvents(Tap):
         #: Gaps and failed partitions, said again when the run ends (see report.py).
         self.run_report = RunReport()
         super().__init__(*args, **kwargs)
+        #: In BATCH mode, STATE waits for the BATCH message of the records it claims.
+        self._state_writer = StateGate(self.message_writer)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """The SDK's validation fills in defaults; its messages quote the offending value (maybe a
