@@ -36,6 +36,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BatchConfig
     from singer_sdk.helpers.types import Context
 
+    from tap_events.report import RunReport
+    from tap_events.tap import TapEvents
+
 _BODY_ATTRIBUTE = "_tap_events_body"
 #: How far back a first run reads when `start_date` is not set.
 DEFAULT_HISTORY = dt.timedelta(days=30)
@@ -65,7 +68,15 @@ logging.getLogger("singer_sdk").addFilter(_UnsortedWarningFilter())
 
 
 class APIRequestError(FatalAPIError):
-    """A request the API refused for good: the message names stream, endpoint, status and code."""
+    """A request the API refused for good: the message names stream, endpoint, status and code.
+
+    It ends the partition being read, not the run (`TapEventsStream.partition_failed`).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        #: The HTTP status, when the API answered: a 401 refuses the credential for the whole run.
+        self.status = status
 
 
 class PartitionNotFoundError(FatalAPIError):
@@ -248,7 +259,7 @@ class TapEventsStream(RESTStream[t.Any]):
         if status == 404 and self.context and self.partition_path_keys:
             raise PartitionNotFoundError(self.response_error_message(response))
         if status >= 300:
-            raise APIRequestError(self.response_error_message(response))
+            raise APIRequestError(self.response_error_message(response), status=status)
         try:
             body = response_body(response)
         except orjson.JSONDecodeError as exc:
@@ -352,11 +363,61 @@ class TapEventsStream(RESTStream[t.Any]):
     partition_path_keys: t.ClassVar[tuple[str, ...]] = ()
 
     def request_partition(self, context: Context | None) -> Iterator[dict]:
-        """Records of one partition; a partition deleted since it was listed is skipped."""
+        """Records of one partition; a partition deleted since it was listed is skipped, one that
+        fails for good is reported and the others are still read."""
+        if self.refused_earlier(context):
+            return
         try:
             yield from self.request_records(context)
         except PartitionNotFoundError as exc:
             self.logger.warning("%s: skipping a partition that no longer exists: %s", self.name, exc)
+        except APIRequestError as exc:
+            self.partition_failed(context, exc)
+
+    # ---- partitions that fail -------------------------------------------------------------
+
+    #: How `describe_partition` names each context key.
+    PARTITION_KEY_NAMES: t.ClassVar[dict[str, str]] = {
+        "account_sid": "account",
+        "workspace_sid": "workspace",
+        "service_sid": "service",
+        "environment_sid": "environment",
+    }
+
+    @property
+    def run_report(self) -> RunReport:
+        """The partitions this run could not read, named again when it ends."""
+        return t.cast("TapEvents", self._tap).run_report
+
+    def describe_partition(self, context: Context | None) -> str:
+        """`account AC…, workspace WS…`: how log lines and the run report name a partition."""
+        names = self.PARTITION_KEY_NAMES
+        described = [f"{names[key]} {value}" for key, value in (context or {}).items() if key in names]
+        return ", ".join(described) or f"the {self.provider} account"
+
+    def credential_of(self, context: Context | None) -> str:
+        """Whose credential reads the partition: once refused (401), none of its partitions is tried again."""
+        return self.provider
+
+    def partition_failed(self, context: Context | None, error: APIRequestError) -> None:
+        """One ERROR line now, the partition named again when the run ends (non-zero); the other
+        partitions are still read. The caller has made sure its STATE claims only what was read."""
+        partition = self.describe_partition(context)
+        report = self.run_report
+        report.failure(self.name, partition, str(error))
+        if error.status == 401:
+            report.refuse(self.credential_of(context))
+        self.logger.error("%s could not be read, the run goes on without it: %s", partition, error)
+
+    def refused_earlier(self, context: Context | None) -> bool:
+        """A credential refused earlier in the run is not sent again: one ERROR line per credential,
+        and the partition is still named at the end."""
+        if not self.run_report.refused(self.credential_of(context)):
+            return False
+        partition = self.describe_partition(context)
+        self.run_report.failure(self.name, partition, "credentials refused earlier in the run")
+        self.logger.info("%s: skipping %s, whose credentials were refused earlier in the run", self.name, partition)
+        return True
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         yield from self.request_partition(context)
@@ -484,6 +545,8 @@ class TimeWindowStream(TapEventsStream):
             window_start = window_end
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        if self.refused_earlier(context):
+            return
         start, end = self.sync_start(context), self.sync_end()
         key, precision = self.replication_key or "", self.timestamp_precision
         progress = WindowProgress()
@@ -516,6 +579,9 @@ class TimeWindowStream(TapEventsStream):
             # Windows not yet whole must not become the bookmark.
             self.get_context_state(context).pop("progress_markers", None)
             self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
+        except APIRequestError as exc:
+            self.get_context_state(context).pop("progress_markers", None)  # as above
+            self.partition_failed(context, exc)
 
     def warn_undated(self, count: int) -> None:
         """Records without a replication value belong to no window: skipped, but never silently."""
@@ -622,6 +688,9 @@ class TwilioStream(TapEventsStream):
     @property
     def authenticator(self) -> AuthBase:
         return _NoAuth()  # per-account credentials are set in `get_http_request`
+
+    def credential_of(self, context: Context | None) -> str:
+        return f"Twilio account {(context or {}).get('account_sid')}"
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
