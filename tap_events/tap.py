@@ -280,7 +280,8 @@ SETTINGS = th.PropertiesList(
         default=8,
         title="Max Request Retries",
         description="Retries of a failed request (5xx, 429, timeouts, resets, truncated bodies) "
-        "with exponential backoff and jitter, honouring Retry-After, before the run fails.",
+        "with exponential backoff and jitter, honouring Retry-After, before the partition is given up "
+        "(the others are still read; the run exits non-zero).",
     ),
     *[
         th.Property(
