@@ -19,6 +19,7 @@ import orjson
 import requests
 from requests.auth import AuthBase
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk.batch import Batcher
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
@@ -33,7 +34,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
 
     from backoff.types import Details
-    from singer_sdk.helpers._batch import BatchConfig
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
     from tap_events.report import RunReport
@@ -346,6 +347,35 @@ class TapEventsStream(RESTStream[t.Any]):
                     gate.write_after_batch(self.tap_state)
             gate.write_after_batch(self.tap_state)  # every record read is in a batch
             self.state_manager.is_flushed = True
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+        """The SDK's batcher, fed each record as a RECORD message would carry it: the SDK alone
+        would batch raw records, deselected properties and all."""
+        batcher = Batcher(tap_name=self.tap_name, stream_name=self.name, batch_config=batch_config)
+        records = self.records_as_written(self._sync_records(context, write_messages=False))
+        for manifest in batcher.get_batches(records=records):
+            yield batch_config.encoding, manifest
+
+    def records_as_written(self, records: Iterable[dict]) -> Iterator[dict]:
+        """What `_write_record_message` writes of each record: projected on the selected
+        properties, or through the SDK's deselection, conformance and this stream's map."""
+        if self._record_writer is not None:
+            _, keep = self._record_writer
+            for record in records:
+                yield (
+                    record
+                    if keep.issuperset(record)
+                    else {name: value for name, value in record.items() if name in keep}
+                )
+            return
+        alias = self.stream_maps[0].stream_alias
+        for record in records:
+            for message in self._generate_record_messages(record):
+                if message.stream == alias:
+                    yield message.record
 
     records_key: t.ClassVar[str] = "data"
 

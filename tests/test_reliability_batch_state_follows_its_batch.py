@@ -62,9 +62,10 @@ def assert_every_state_follows_the_batches_it_claims(run: TapRun, stream: str, k
 
 
 def assert_batches_hold_every_record_once(run: TapRun, record_run: TapRun, stream: str, key: str) -> None:
-    keys = [record[key] for record in batched(run, stream)]
-    assert len(keys) == len(set(keys))
-    assert set(keys) == {record[key] for record in record_run.records[stream]}
+    """Each record once, exactly as a run without `batch_config` writes it in a RECORD message."""
+    records = batched(run, stream)
+    assert len(records) == len({record[key] for record in records})
+    assert {r[key]: r for r in records} == {r[key]: r for r in record_run.records[stream]}
     assert not run.records, "batch mode writes no RECORD message"
 
 
