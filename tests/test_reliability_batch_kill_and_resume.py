@@ -1,10 +1,12 @@
-"""BATCH mode: a run killed with kill -9 part-way through a batch, resumed from its last STATE, loses nothing."""
+"""BATCH mode: a run killed with kill -9 part-way through a batch, resumed from its last STATE, loses
+nothing; a SIGTERM part-way writes no STATE ahead of the batches."""
 
 from __future__ import annotations
 
+import signal
 import typing as t
 
-from tests.batch_helpers import batch_config, batched
+from tests.batch_helpers import batch_config, batched, claims_ahead_of_batches
 from tests.tap_runner import TapRun, catalog_selecting, run_tap, run_tap_and_kill
 from tests.telnyx_helpers import telnyx_config, telnyx_emulator
 
@@ -14,15 +16,20 @@ if t.TYPE_CHECKING:
     from pathlib import Path
 
 
-def kill_and_resume(config: dict[str, t.Any], stream: str, catalog: dict | None = None) -> tuple[TapRun, TapRun]:
-    """Killed at the first STATE after three batches, which a target has committed, while the
-    tap fills its next batch; then resumed from the last STATE it wrote."""
+def part_way_through_a_batch(stream: str) -> t.Callable[[list[dict]], bool]:
+    """At the first STATE after three batches, which a target has committed, while the tap fills
+    its next batch."""
 
-    def part_way_through_a_batch(messages: list[dict]) -> bool:
+    def condition(messages: list[dict]) -> bool:
         batches = sum(1 for m in messages if m["type"] == "BATCH" and m["stream"] == stream)
         return batches >= 3 and messages[-1]["type"] == "STATE"
 
-    killed = run_tap_and_kill(config, catalog=catalog, kill_when=part_way_through_a_batch)
+    return condition
+
+
+def kill_and_resume(config: dict[str, t.Any], stream: str, catalog: dict | None = None) -> tuple[TapRun, TapRun]:
+    """Killed part-way through a batch, then resumed from the last STATE it wrote."""
+    killed = run_tap_and_kill(config, catalog=catalog, kill_when=part_way_through_a_batch(stream))
     resumed = run_tap(config, state=killed.final_state, catalog=catalog)
     assert resumed.returncode == 0, resumed.stderr
     return killed, resumed
@@ -59,3 +66,32 @@ def test_telnyx_audit_events_killed_in_a_batch_resume_without_loss(tmp_path: Pat
         killed, resumed = kill_and_resume({**config, "batch_config": batch_config(tmp_path, BATCH_SIZE)}, stream)
 
         assert_nothing_lost(killed, resumed, stream, "id", expected)
+
+
+def test_a_sigterm_part_way_through_a_batch_writes_no_state_ahead_of_the_batches(
+    emulator, twilio_config, tmp_path: Path
+) -> None:
+    stream = "twilio_monitor_events"
+    # One window at a time and batches of 100 records: ten pages after a batch, windows are whole
+    # whose records are in no announced batch yet.
+    config = {**twilio_config, "page_size": 5, "lookback_window_minutes": 0, "max_concurrent_requests": 1}
+    catalog = catalog_selecting(config, [stream])
+    every = run_tap(config, catalog=catalog).records[stream]
+    emulator.latency = 0.02
+    served: list[int] = []
+
+    def ten_more_pages() -> bool:
+        served.append(len(emulator.seen))
+        return served[-1] >= served[0] + 10
+
+    stopped = run_tap_and_kill(
+        {**config, "batch_config": batch_config(tmp_path, 100)},
+        catalog=catalog,
+        kill_when=part_way_through_a_batch(stream),
+        and_then=ten_more_pages,
+        signal_number=signal.SIGTERM,
+    )
+
+    assert {r["sid"] for r in batched(stopped, stream)} != {r["sid"] for r in every}, "stopped part-way"
+    for position, missing in claims_ahead_of_batches(stopped, stream, every, "sid", "event_date"):
+        assert not missing, f"STATE at message {position} claims {len(missing)} record(s) of no BATCH before it"

@@ -3,11 +3,10 @@ and STATE still advances after each batch of a long run."""
 
 from __future__ import annotations
 
-import datetime as dt
 import typing as t
 
 from tests import taskrouter_helpers
-from tests.batch_helpers import batch_config, batch_records, batched
+from tests.batch_helpers import batch_config, batched, claims_ahead_of_batches
 from tests.tap_runner import TapRun, catalog_selecting, run_tap
 from tests.telnyx_helpers import telnyx_config, telnyx_emulator
 
@@ -20,44 +19,13 @@ if t.TYPE_CHECKING:
 BATCH_SIZE = 37
 
 
-def parse(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def bookmarks(state: dict[str, t.Any], stream: str) -> list[tuple[dict[str, t.Any], str]]:
-    """(partition context, bookmark) of every bookmark a STATE holds for `stream`."""
-    stream_state = state.get("bookmarks", {}).get(stream, {})
-    entries = [stream_state, *stream_state.get("partitions", [])]
-    return [
-        (entry.get("context", {}), entry["replication_key_value"])
-        for entry in entries
-        if "replication_key_value" in entry
-    ]
-
-
 def assert_every_state_follows_the_batches_it_claims(run: TapRun, stream: str, key: str, replication_key: str) -> None:
-    """What a STATE claims: every record of its partition older than its bookmark (a run resumed
-    from it starts at the bookmark)."""
-    every = batched(run, stream)
     batch_positions = [i for i, m in enumerate(run.messages) if m["type"] == "BATCH" and m["stream"] == stream]
     assert len(batch_positions) > 2, "the run must take several batches"
-    announced: set[str] = set()
     states_between_batches = 0
-    for position, message in enumerate(run.messages):
-        if message["type"] == "BATCH" and message["stream"] == stream:
-            announced |= {record[key] for record in batch_records(message)}
-        elif message["type"] == "STATE":
-            for context, bookmark in bookmarks(message["value"], stream):
-                claimed = {
-                    record[key]
-                    for record in every
-                    if all(record.get(name) == value for name, value in context.items())
-                    and parse(record[replication_key]) < parse(bookmark)
-                }
-                missing = claimed - announced
-                assert not missing, f"STATE at message {position} claims {len(missing)} record(s) of no BATCH before it"
-                if position < batch_positions[-1]:
-                    states_between_batches += 1
+    for position, missing in claims_ahead_of_batches(run, stream, batched(run, stream), key, replication_key):
+        assert not missing, f"STATE at message {position} claims {len(missing)} record(s) of no BATCH before it"
+        states_between_batches += position < batch_positions[-1]
     assert states_between_batches, "STATE advances after each batch, not only at the end"
 
 
