@@ -13,6 +13,7 @@ import pytest
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_TELNYX_API_KEY
 from tests.tap_runner import TapRun, run_tap
+from tests.taskrouter_helpers import taskrouter_api
 
 HEALTHY_SID = "AC" + "ab" * 16
 REVOKED_SID = "AC" + "cd" * 16
@@ -67,7 +68,11 @@ def three_accounts(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
     ]
     # The last three days: every stream has records, and the run is short.
     start_date = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).isoformat()
-    return emulator.tap_config(twilio_accounts=accounts, start_date=start_date, **overrides)
+    # Every workspace of every account, by name: none is unknown, whatever could be listed.
+    workspaces = [w["sid"] for account in taskrouter_api(emulator).workspaces.values() for w in account]
+    return emulator.tap_config(
+        twilio_accounts=accounts, start_date=start_date, twilio_workspace_sids=workspaces, **overrides
+    )
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +150,7 @@ def test_a_refused_telnyx_key_is_named_in_one_error_line_and_the_closing_line(te
     assert "the Telnyx account (telnyx_audit_events)" in closing
     assert DEFAULT_TELNYX_API_KEY not in refused.stderr + refused.stdout
     assert refused.returncode == 1
+
+
+def test_the_workspaces_of_the_refused_account_are_not_called_unknown(twilio_account_refused):
+    assert "names SIDs that no configured account lists" not in twilio_account_refused.refused.stderr
