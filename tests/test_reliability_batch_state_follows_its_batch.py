@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typing as t
 
-from tests import taskrouter_helpers
+from tests import serverless_helpers, taskrouter_helpers
 from tests.batch_helpers import batch_config, batched, claims_ahead_of_batches
 from tests.tap_runner import TapRun, catalog_selecting, run_tap
 from tests.telnyx_helpers import telnyx_config, telnyx_emulator
@@ -71,3 +71,15 @@ def test_telnyx_audit_events_state_follows_its_batch(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         assert_every_state_follows_the_batches_it_claims(run, stream, "id", "created_at")
         assert_batches_hold_every_record_once(run, run_tap(config), stream, "id")
+
+
+def test_serverless_logs_state_follows_its_batch(emulator: Emulator, tmp_path: Path) -> None:
+    stream = serverless_helpers.LOGS
+    config = serverless_helpers.serverless_config(emulator, page_size=20, lookback_window_minutes=0)
+    catalog = catalog_selecting(config, [stream])
+
+    run = run_tap({**config, "batch_config": batch_config(tmp_path, BATCH_SIZE)}, catalog=catalog)
+
+    assert run.returncode == 0, run.stderr
+    assert_every_state_follows_the_batches_it_claims(run, stream, "sid", "date_created")
+    assert_batches_hold_every_record_once(run, run_tap(config, catalog=catalog), stream, "sid")
