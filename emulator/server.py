@@ -165,6 +165,8 @@ class Emulator:
             DEFAULT_API_KEY_SID: (DEFAULT_API_KEY_SECRET, DEFAULT_ACCOUNT_SID)
         }
         self.telnyx_api_keys: dict[str, str] = {DEFAULT_TELNYX_API_KEY: "org-emulator"}
+        #: Accounts whose every credential (auth token, API keys) is refused: 401, Twilio error 20003.
+        self.revoked_twilio_accounts: set[str] = set()
         self.faults = Faults()
         self.seen: list[SeenRequest] = []
         #: Where next_page_url links point; tests set another origin to test host pinning.
@@ -352,20 +354,33 @@ class Emulator:
             if hasattr(api, "add_account"):
                 api.add_account(account_sid)
 
+    def revoke_twilio_account(self, account_sid: str) -> None:
+        """Refuse the account's auth token and API keys from now on (a revoked or suspended
+        subaccount), while the other accounts keep working."""
+        self.revoked_twilio_accounts.add(account_sid)
+
     def twilio_account(self, request: Request) -> str:
         """The account a Twilio request authenticates as, or 401 with Twilio's error 20003."""
-        header = request.headers.get("authorization", "")
-        if header.startswith("Basic "):
-            try:
-                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-            except ValueError:
-                user, password = "", ""
-            if self.twilio_accounts.get(user) == password and password:
-                return user
-            key = self.twilio_api_keys.get(user)
-            if key and key[0] == password:
-                return key[1]
-        raise twilio_error(401, 20003, "Authenticate")
+        account = self._twilio_credential_owner(request.headers.get("authorization", ""))
+        if account is None or account in self.revoked_twilio_accounts:
+            raise twilio_error(401, 20003, "Authenticate")
+        return account
+
+    def _twilio_credential_owner(self, header: str) -> str | None:
+        if not header.startswith("Basic "):
+            return None
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return None
+        if self.twilio_accounts.get(user) == password and password:
+            return user
+        key = self.twilio_api_keys.get(user)
+        return key[1] if key and key[0] == password else None
+
+    def revoke_telnyx_api_key(self, api_key: str) -> None:
+        """Refuse this API key from now on: 401 with Telnyx's error 10009."""
+        self.telnyx_api_keys.pop(api_key, None)
 
     def telnyx_organization(self, request: Request) -> str:
         header = request.headers.get("authorization", "")

@@ -20,11 +20,13 @@ import orjson
 import requests
 from requests.auth import AuthBase
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk.batch import Batcher
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
+from tap_events.batches import StateGate
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
 from tap_events.prefetch import WholeWindows, read_as_ready
 from tap_events.timestamps import (
@@ -40,7 +42,11 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
 
     from backoff.types import Details
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
+
+    from tap_events.report import RunReport
+    from tap_events.tap import TapEvents
 
 _BODY_ATTRIBUTE = "_tap_events_body"
 _CONTEXT_ATTRIBUTE = "_tap_events_context"
@@ -74,7 +80,15 @@ logging.getLogger("singer_sdk").addFilter(_UnsortedWarningFilter())
 
 
 class APIRequestError(FatalAPIError):
-    """A request the API refused for good: the message names stream, endpoint, status and code."""
+    """A request the API refused for good: the message names stream, endpoint, status and code.
+
+    It ends the partition being read, not the run (`TapEventsStream.partition_failed`).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        #: The HTTP status, when the API answered: a 401 refuses the credential for the whole run.
+        self.status = status
 
 
 class PartitionNotFoundError(FatalAPIError):
@@ -304,7 +318,7 @@ class TapEventsStream(RESTStream[t.Any]):
         if self.refuses_for_result_cap(response):
             raise ResultCapReached(self.response_error_message(response))
         if status >= 300:
-            raise APIRequestError(self.response_error_message(response))
+            raise APIRequestError(self.response_error_message(response), status=status)
         try:
             body = response_body(response)
         except orjson.JSONDecodeError as exc:
@@ -386,6 +400,49 @@ class TapEventsStream(RESTStream[t.Any]):
         writer.write_record(self.name, record, self._clock.now(), self._stream_version)
         self.state_manager.is_flushed = False
 
+    @override
+    def _sync_batches(self, batch_config: BatchConfig, context: Context | None = None) -> None:
+        """The SDK's loop, with STATE held while a batch is filled and written after its BATCH
+        message, never before (batches.py)."""
+        gate = t.cast("StateGate", self._tap.state_writer)
+        with self.get_batch_counter() as counter:
+            with gate.filling_batches():
+                for encoding, manifest in self.get_batches(batch_config, context):
+                    counter.increment()
+                    self._write_batch_message(encoding=encoding, manifest=manifest)
+                    gate.write_after_batch(self.tap_state)
+            gate.write_after_batch(self.tap_state)  # every record read is in a batch
+            self.state_manager.is_flushed = True
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+        """The SDK's batcher, fed each record as a RECORD message would carry it: the SDK alone
+        would batch raw records, deselected properties and all."""
+        batcher = Batcher(tap_name=self.tap_name, stream_name=self.name, batch_config=batch_config)
+        records = self.records_as_written(self._sync_records(context, write_messages=False))
+        for manifest in batcher.get_batches(records=records):
+            yield batch_config.encoding, manifest
+
+    def records_as_written(self, records: Iterable[dict]) -> Iterator[dict]:
+        """What `_write_record_message` writes of each record: projected on the selected
+        properties, or through the SDK's deselection, conformance and this stream's map."""
+        if self._record_writer is not None:
+            _, keep = self._record_writer
+            for record in records:
+                yield (
+                    record
+                    if keep.issuperset(record)
+                    else {name: value for name, value in record.items() if name in keep}
+                )
+            return
+        alias = self.stream_maps[0].stream_alias
+        for record in records:
+            for message in self._generate_record_messages(record):
+                if message.stream == alias:
+                    yield message.record
+
     records_key: t.ClassVar[str] = "data"
 
     @cached_property
@@ -402,11 +459,61 @@ class TapEventsStream(RESTStream[t.Any]):
     partition_path_keys: t.ClassVar[tuple[str, ...]] = ()
 
     def request_partition(self, context: Context | None) -> Iterator[dict]:
-        """Records of one partition; a partition deleted since it was listed is skipped."""
+        """Records of one partition; a partition deleted since it was listed is skipped, one that
+        fails for good is reported and the others are still read."""
+        if self.refused_earlier(context):
+            return
         try:
             yield from self.request_records(context)
         except PartitionNotFoundError as exc:
             self.logger.warning("%s: skipping a partition that no longer exists: %s", self.name, exc)
+        except APIRequestError as exc:
+            self.partition_failed(context, exc)
+
+    # ---- partitions that fail -------------------------------------------------------------
+
+    #: How `describe_partition` names each context key.
+    PARTITION_KEY_NAMES: t.ClassVar[dict[str, str]] = {
+        "account_sid": "account",
+        "workspace_sid": "workspace",
+        "service_sid": "service",
+        "environment_sid": "environment",
+    }
+
+    @property
+    def run_report(self) -> RunReport:
+        """The partitions this run could not read, named again when it ends."""
+        return t.cast("TapEvents", self._tap).run_report
+
+    def describe_partition(self, context: Context | None) -> str:
+        """`account AC…, workspace WS…`: how log lines and the run report name a partition."""
+        names = self.PARTITION_KEY_NAMES
+        described = [f"{names[key]} {value}" for key, value in (context or {}).items() if key in names]
+        return ", ".join(described) or f"the {self.provider} account"
+
+    def credential_of(self, context: Context | None) -> str:
+        """Whose credential reads the partition: once refused (401), none of its partitions is tried again."""
+        return self.provider
+
+    def partition_failed(self, context: Context | None, error: APIRequestError) -> None:
+        """One ERROR line now, the partition named again when the run ends (non-zero); the other
+        partitions are still read. The caller has made sure its STATE claims only what was read."""
+        partition = self.describe_partition(context)
+        report = self.run_report
+        report.failure(self.name, partition, str(error))
+        if error.status == 401:
+            report.refuse(self.credential_of(context))
+        self.logger.error("%s could not be read, the run goes on without it: %s", partition, error)
+
+    def refused_earlier(self, context: Context | None) -> bool:
+        """A credential refused earlier in the run is not sent again: one ERROR line per credential,
+        and the partition is still named at the end."""
+        if not self.run_report.refused(self.credential_of(context)):
+            return False
+        partition = self.describe_partition(context)
+        self.run_report.failure(self.name, partition, "credentials refused earlier in the run")
+        self.logger.info("%s: skipping %s, whose credentials were refused earlier in the run", self.name, partition)
+        return True
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         yield from self.request_partition(context)
@@ -543,6 +650,8 @@ class TimeWindowStream(TapEventsStream):
             window_start = window_end
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        if self.refused_earlier(context):
+            return
         start, end = self.sync_start(context), self.sync_end()
         key, precision = self.replication_key or "", self.timestamp_precision
         progress = WindowProgress()
@@ -575,6 +684,9 @@ class TimeWindowStream(TapEventsStream):
             # Windows not yet whole must not become the bookmark.
             self.get_context_state(context).pop("progress_markers", None)
             self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
+        except APIRequestError as exc:
+            self.get_context_state(context).pop("progress_markers", None)  # as above
+            self.partition_failed(context, exc)
 
     def warn_undated(self, count: int) -> None:
         """Records without a replication value belong to no window: skipped, but never silently."""
@@ -751,10 +863,6 @@ class ResultCapSplitting(TimeWindowStream):
             middle = ceil_second(start + ONE_SECOND / 1000)
         return middle if start < middle < end else None
 
-    def describe_partition(self, window: Context) -> str:
-        """The partition a window belongs to, as a message names it."""
-        return f"account {window.get('account_sid')}"
-
 
 @dataclass(frozen=True)
 class TwilioAccount:
@@ -817,6 +925,9 @@ class TwilioStream(TapEventsStream):
     def authenticator(self) -> AuthBase:
         return _NoAuth()  # per-account credentials are set in `get_http_request`
 
+    def credential_of(self, context: Context | None) -> str:
+        return f"Twilio account {(context or {}).get('account_sid')}"
+
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
         context = page.stream_context or {}
@@ -865,7 +976,10 @@ class TwilioListStream(TwilioStream):
             self._listed.add(sid)
             if not wanted or sid in wanted:
                 yield record
-        self._accounts_listed.add((context or {}).get("account_sid", ""))
+        partition = self.describe_partition(context)
+        if not any(f.stream == self.name and f.partition == partition for f in self.run_report.failures):
+            # Listed whole (an account that could not be listed is named at the end instead).
+            self._accounts_listed.add((context or {}).get("account_sid", ""))
         if wanted and self._accounts_listed >= set(self.accounts):
             missing = sorted(original for lowered, original in wanted.items() if lowered not in self._listed)
             if missing:

@@ -48,6 +48,8 @@ class RunReport:
 
     gaps: list[Gap] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    #: Credentials (a Twilio account, Telnyx) answered with 401: not sent again in this run.
+    refused_credentials: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def gap(self, stream: str, partition: str, start: dt.datetime, end: dt.datetime) -> None:
@@ -57,6 +59,13 @@ class RunReport:
     def failure(self, stream: str, partition: str, message: str) -> None:
         with self._lock:
             self.failures.append(Failure(stream, partition, message))
+
+    def refuse(self, credential: str) -> None:
+        with self._lock:
+            self.refused_credentials.add(credential)
+
+    def refused(self, credential: str) -> bool:
+        return credential in self.refused_credentials
 
     @property
     def failed(self) -> bool:
@@ -72,6 +81,10 @@ class RunReport:
         ]
 
     def failure_summary(self) -> str:
-        return f"{len(self.failures)} partition(s) could not be read: " + "; ".join(
-            f"{failure.stream} {failure.partition}" for failure in self.failures
+        """Every partition that could not be read, once, with the streams it failed in."""
+        streams: dict[str, list[str]] = {}
+        for failure in self.failures:
+            streams.setdefault(failure.partition, []).append(failure.stream)
+        return f"{len(streams)} partition(s) could not be read: " + "; ".join(
+            f"{partition} ({', '.join(names)})" for partition, names in streams.items()
         )

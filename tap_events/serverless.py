@@ -214,8 +214,5 @@ class LogsStream(ServerlessStream, ResultCapSplitting):
             "EndDate": format_timestamp(ceil_second(end)),
         }
 
-    def describe_partition(self, window: Context) -> str:
-        return f"service {window.get('service_sid')}, environment {window.get('environment_sid')}"
-
 
 STREAMS: list[type[Stream]] = [ServicesStream, EnvironmentsStream, LogsStream]

@@ -23,6 +23,7 @@ from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from typing_extensions import override
 
 from tap_events import monitor, serverless, taskrouter, telnyx
+from tap_events.batches import StateGate
 from tap_events.client import DEFAULT_HISTORY, twilio_accounts
 from tap_events.output import EventsWriter
 from tap_events.report import RunIncompleteError, RunReport
@@ -290,7 +291,8 @@ SETTINGS = th.PropertiesList(
         default=8,
         title="Max Request Retries",
         description="Retries of a failed request (5xx, 429, timeouts, resets, truncated bodies) "
-        "with exponential backoff and jitter, honouring Retry-After, before the run fails.",
+        "with exponential backoff and jitter, honouring Retry-After, before the partition is given up "
+        "(the others are still read; the run exits non-zero).",
     ),
     *[
         th.Property(
@@ -352,6 +354,8 @@ class TapEvents(Tap):
         #: Gaps and failed partitions, said again when the run ends (see report.py).
         self.run_report = RunReport()
         super().__init__(*args, **kwargs)
+        #: In BATCH mode, STATE waits for the BATCH message of the records it claims.
+        self._state_writer = StateGate(self.message_writer)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """The SDK's validation fills in defaults; its messages quote the offending value (maybe a

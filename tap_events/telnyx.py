@@ -112,13 +112,31 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
     # ---- records and STATE ------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        start, end = self.sync_start(context), self.sync_end()
+        if self.refused_earlier(context):
+            return
         committed = self.bookmark(context)
         if committed is not None:
             # Canonical, so that `_increment_stream_state` compares records with it as strings.
             self.get_context_state(context)["replication_key_value"] = format_timestamp(
                 committed, self.timestamp_precision
             )
+        self._committed = committed
+        try:
+            yield from self._read_pages(context, committed)
+        except APIRequestError as exc:
+            # The bookmark moved with each record written: back to the last page read whole.
+            state = self.get_context_state(context)
+            if self._committed is None:
+                state.pop("replication_key_value", None)
+            else:
+                state["replication_key_value"] = format_timestamp(self._committed, self.timestamp_precision)
+            self.partition_failed(context, exc)
+
+    #: The bookmark of the last STATE written: what a failed read falls back to.
+    _committed: dt.datetime | None = None
+
+    def _read_pages(self, context: Context | None, committed: dt.datetime | None) -> Iterable[dict[str, t.Any]]:
+        start, end = self.sync_start(context), self.sync_end()
         newest: dt.datetime | None = None
         # Windows whole and in order: STATE after a page claims every record written before it.
         for window, records in read_ahead(
@@ -131,7 +149,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
             seen: set[str] = set()  # this window's ids
             for record in records:
                 if isinstance(record, PageEnd):
-                    committed = self.commit_page(context, committed)
+                    committed = self._committed = self.commit_page(context, committed)
                     continue
                 value = record.get("created_at")
                 if not value:
@@ -147,8 +165,8 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
                     msg = (
                         f"{self.name}: GET {self.endpoint} returned {value} after "
                         f"{format_timestamp(newest, self.timestamp_precision)} although "
-                        "sort=asc was asked; STATE could claim records not yet read, so the "
-                        "run stops here."
+                        "sort=asc was asked; STATE could claim records not yet read, so "
+                        "reading stops here."
                     )
                     raise APIRequestError(msg)
                 if key is not None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import typing as t
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -137,8 +138,11 @@ def run_tap_and_kill(
     catalog: dict[str, t.Any] | None = None,
     kill_when: t.Callable[[list[dict[str, t.Any]]], bool],
     timeout: float = 120,
+    signal_number: int = signal.SIGKILL,
+    and_then: t.Callable[[], bool] | None = None,
 ) -> TapRun:
-    """Run the tap and `kill -9` it as soon as `kill_when(messages so far)` is true."""
+    """Run the tap and `kill -9` it (or send `signal_number`) as soon as `kill_when(messages so far)` is true,
+    and `and_then()` too when given: polled, for progress the output does not show (requests served)."""
     with tempfile.TemporaryDirectory() as directory:
         arguments = tap_arguments(Path(directory), config, state, catalog, [])
         process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -150,7 +154,9 @@ def run_tap_and_kill(
             lines.append(line)
             messages.append(json.loads(line))
             if kill_when(messages):
-                os.kill(process.pid, signal.SIGKILL)
+                while and_then is not None and not and_then() and process.poll() is None:
+                    time.sleep(0.01)
+                os.kill(process.pid, signal_number)
                 killed = True
                 break
         process.wait(timeout=timeout)

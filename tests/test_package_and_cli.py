@@ -93,15 +93,18 @@ def test_meltano_settings_match_the_tap_settings():
     meltano = yaml.safe_load((ROOT / "meltano.yml").read_text())
     extractor = next(p for p in meltano["plugins"]["extractors"] if p["name"] == "tap-events")
     properties = SETTINGS.to_dict()["properties"]
+    sdk_settings = {"batch_config"}  # the SDK's own, declared so that Meltano passes it on
 
-    assert {s["name"] for s in extractor["settings"]} == set(properties)
+    assert {s["name"] for s in extractor["settings"]} == set(properties) | sdk_settings
     for setting in extractor["settings"]:
+        if setting["name"] in sdk_settings:
+            continue
         assert setting.get("sensitive", False) == bool(properties[setting["name"]].get("secret")), setting["name"]
         assert setting["label"] and setting["description"] and setting["kind"]
 
 
 def test_meltano_capabilities_are_every_capability_the_tap_reports():
-    """`batch` aside: BATCH mode is declared once it works (tested with it)."""
+    """Meltano users get every capability without editing meltano.yml; each is tested where it works."""
     import yaml
 
     meltano = yaml.safe_load((ROOT / "meltano.yml").read_text())
@@ -110,8 +113,7 @@ def test_meltano_capabilities_are_every_capability_the_tap_reports():
     reported = set(json.loads(about.stdout)["capabilities"])
 
     assert len(declared) == len(set(declared))
-    assert set(declared) <= reported
-    assert reported - set(declared) <= {"batch"}
+    assert set(declared) == reported
 
 
 def test_readme_settings_table_is_the_about_output():

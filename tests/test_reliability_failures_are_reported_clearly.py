@@ -1,5 +1,6 @@
-"""Failures that are not retried, or retried in vain, end the run with a message naming
-stream, endpoint, HTTP status and API error code; STATE never claims unemitted records."""
+"""Failures that are not retried, or retried in vain, end their partition with a message naming
+stream, endpoint, HTTP status and API error code, and the run exits non-zero; STATE never claims
+unemitted records."""
 
 from __future__ import annotations
 

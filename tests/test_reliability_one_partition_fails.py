@@ -1,0 +1,40 @@
+"""A partition that fails for good (here a 400 on one workspace's events, part-way) does not stop
+the others; its STATE claims only what it read whole, and the run exits non-zero."""
+
+from __future__ import annotations
+
+from tests.tap_runner import run_tap
+from tests.taskrouter_helpers import EVENTS, catalog, events_by_workspace, partition, sids, workspace_sids
+from tests.taskrouter_helpers import parse as parse_date
+
+
+def test_one_workspace_failing_leaves_the_others_whole_and_resumes_from_its_last_whole_window(emulator, twilio_config):
+    config = {**twilio_config, "page_size": 5, "lookback_window_minutes": 0}
+    # The workspace read first: a failure that stopped the run would leave the others unread.
+    failing = run_tap(config, catalog=catalog(EVENTS)).records[EVENTS][0]["workspace_sid"]
+    others = [sid for sid in workspace_sids(emulator) if sid != failing]
+    expected = {sid: sids(events) for sid, events in events_by_workspace(emulator).items()}
+    # Its first pages are answered, then every request is refused.
+    emulator.faults.add(f"/v1/Workspaces/{failing}/Events", status=400, code=20001, times=10_000, skip=12)
+
+    run = run_tap(config, catalog=catalog(EVENTS))
+
+    assert run.returncode == 1
+    read = {sid: sids(r for r in run.records[EVENTS] if r["workspace_sid"] == sid) for sid in expected}
+    for sid in others:
+        assert read[sid] == expected[sid]
+        assert run.bookmark(EVENTS, partition(sid))
+    assert read[failing] and read[failing] != expected[failing], "the failing workspace was read part-way"
+    bookmark = run.bookmark(EVENTS, partition(failing))
+    events = events_by_workspace(emulator)[failing]
+    claimed = {e["sid"] for e in events if bookmark and parse_date(e["event_date"]) < parse_date(bookmark)}
+    assert claimed <= read[failing], "STATE claims only events that were read"
+    [error] = [line for line in run.stderr.splitlines() if " | ERROR " in line and "HTTP 400" in line]
+    assert f"workspace {failing}" in error and "Twilio error 20001" in error
+
+    emulator.faults.clear()
+    resumed = run_tap(config, state=run.final_state, catalog=catalog(EVENTS))
+
+    assert resumed.returncode == 0, resumed.stderr
+    resumed_events = sids(r for r in resumed.records[EVENTS] if r["workspace_sid"] == failing)
+    assert read[failing] | resumed_events == expected[failing]
