@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email.utils
+import functools
 import logging
 import random
 import typing as t
@@ -36,6 +37,16 @@ if t.TYPE_CHECKING:
 _BODY_ATTRIBUTE = "_tap_events_body"
 #: How far back a first run reads when `start_date` is not set.
 DEFAULT_HISTORY = dt.timedelta(days=30)
+#: Windows start this much after the oldest moment an API keeps, so that a query sent a few
+#: minutes later is still inside it (records that old are about to disappear anyway).
+RETENTION_MARGIN = dt.timedelta(minutes=5)
+#: Context keys that name a partition, in the order a partition is described.
+PARTITION_KEYS = (
+    ("account_sid", "account"),
+    ("workspace_sid", "workspace"),
+    ("service_sid", "service"),
+    ("environment_sid", "environment"),
+)
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -63,6 +74,11 @@ logging.getLogger("singer_sdk").addFilter(_UnsortedWarningFilter())
 
 class APIRequestError(FatalAPIError):
     """A request the API refused for good: the message names stream, endpoint, status and code."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        #: The HTTP status of the refusal, when there was an answer.
+        self.status = status
 
 
 class PartitionNotFoundError(FatalAPIError):
@@ -159,6 +175,13 @@ class TapEventsStream(RESTStream[t.Any]):
     #: Only these fields are normalised to one timestamp format (see `timestamp_precision`).
     timestamp_fields: t.ClassVar[tuple[str, ...]] = ()
     timestamp_precision: t.ClassVar[str] = "seconds"
+    #: How a stream without partitions is named in warnings and the run report.
+    unpartitioned: t.ClassVar[str] = "the whole stream"
+
+    def describe_partition(self, context: Context | None) -> str:
+        """`account AC…, workspace WS…`: the partition as warnings and the run report name it."""
+        named = [f"{label} {context[key]}" for key, label in PARTITION_KEYS if context and context.get(key)]
+        return ", ".join(named) or self.unpartitioned
 
     @property
     def timeout(self) -> int:
@@ -245,7 +268,7 @@ class TapEventsStream(RESTStream[t.Any]):
         if status == 404 and self.context and self.partition_path_keys:
             raise PartitionNotFoundError(self.response_error_message(response))
         if status >= 300:
-            raise APIRequestError(self.response_error_message(response))
+            raise APIRequestError(self.response_error_message(response), status=status)
         try:
             body = response_body(response)
         except orjson.JSONDecodeError as exc:
@@ -345,6 +368,17 @@ class TapEventsStream(RESTStream[t.Any]):
         yield from self.request_partition(context)
 
 
+def merge_ranges(ranges: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Ranges that touch or overlap joined into one, oldest first."""
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        elif start < end:
+            merged.append((start, end))
+    return merged
+
+
 class WindowProgress:
     """The newest replication value of each window, and which windows are whole.
 
@@ -380,8 +414,11 @@ class TimeWindowStream(TapEventsStream):
     is_sorted = False
     #: How long one request window spans; windows start on multiples of it from midnight UTC.
     window_size: t.ClassVar[dt.timedelta] = dt.timedelta(days=1)
-    #: How far back the API keeps data, and whether a query may not reach further (else: warn).
+    #: How far back the API keeps data (the shortest documented, where editions differ).
     retention: t.ClassVar[dt.timedelta | None] = None
+    #: True where the documented retention is firm: windows start inside it (with a margin).
+    #: False where data may be kept longer (or it is not documented): the old windows are asked
+    #: for, and one the API refuses for being too old is a range it no longer keeps.
     clamp_to_retention: t.ClassVar[bool] = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -427,30 +464,92 @@ class TimeWindowStream(TapEventsStream):
         bookmark = self.bookmark(context)
         if bookmark is not None:
             start = max(start, bookmark - dt.timedelta(minutes=self.config["lookback_window_minutes"]))
-        # From the present, not the run's start: a partition may begin long after the run did.
-        if self.retention is not None and start < (oldest := utc_now() - self.retention):
-            if not self._retention_noted:  # once per stream, not once per partition
-                self._retention_noted = True
-                days = round(self.retention / dt.timedelta(days=1))
-                if self.clamp_to_retention:
-                    self.logger.info(
-                        "%s: the API keeps about %d days of data; starting at %s instead of %s",
-                        self.name,
-                        days,
-                        format_timestamp(oldest),
-                        format_timestamp(start),
-                    )
-                else:
-                    self.logger.warning(
-                        "%s: start %s is older than the %d days the API usually keeps; "
-                        "older records may be missing at the source",
-                        self.name,
-                        format_timestamp(start),
-                        days,
-                    )
-            if self.clamp_to_retention:
-                start = oldest
-        return start
+        oldest = self.oldest_kept()
+        if oldest is None or start >= oldest:
+            return start
+        if not self.clamp_to_retention:
+            self.note_retention_once(
+                logging.WARNING,
+                "%s: the API may keep only %d days and start %s is older: the older windows are asked "
+                "for (a window refused as too old is skipped), and older records may be missing at the source",
+                format_timestamp(start),
+            )
+            return start
+        if bookmark is None:
+            self.note_retention_once(
+                logging.INFO,
+                "%s: the API keeps about %d days of data; starting at %s instead of %s",
+                format_timestamp(oldest),
+                format_timestamp(start),
+            )
+        else:
+            self.report_unreadable(context, [(start, oldest)])
+        return oldest
+
+    def oldest_kept(self) -> dt.datetime | None:
+        """Where a window may start and still be inside the retention when its query is sent.
+
+        From the present, not the run's start: a partition may begin long after the run did.
+        """
+        return None if self.retention is None else utc_now() - self.retention + RETENTION_MARGIN
+
+    def note_retention_once(self, level: int, message: str, *args: t.Any) -> None:
+        """Once per stream, not once per partition: the start is the same for every partition."""
+        if not self._retention_noted and self.retention is not None:
+            self._retention_noted = True
+            self.logger.log(level, message, self.name, round(self.retention / dt.timedelta(days=1)), *args)
+
+    def report_unreadable(self, context: Context | None, ranges: Iterable[tuple[dt.datetime, dt.datetime]]) -> None:
+        """Ranges of a partition that already has a bookmark, which the source no longer keeps: a gap
+        in what was loaded. One WARNING for the partition, and each range in the run report."""
+        merged = merge_ranges(ranges)
+        if not merged:
+            return
+        partition = self.describe_partition(context)
+        for start, end in merged:
+            self._tap.run_report.gap(self.name, partition, start, end)  # type: ignore[attr-defined]
+        self.logger.warning(
+            "%s: %s: the bookmark is older than what the API still keeps: the events from %s can no "
+            "longer be read and are missing from the destination",
+            self.name,
+            partition,
+            "; ".join(f"{format_timestamp(start)} to {format_timestamp(end)}" for start, end in merged),
+        )
+
+    def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
+        """`request_window`, except that an API refusing a window for being older than it keeps
+        (HTTP 400 for a window that starts before `oldest_kept`) is not the end of the run: the
+        part it no longer keeps goes to `refused`, and the rest of the window is read."""
+        yielded = False
+        try:
+            for record in self.request_window(window):
+                yielded = True
+                yield record
+        except APIRequestError as exc:
+            start, end = window["window_start"], window["window_end"]
+            oldest = self.oldest_kept()
+            if exc.status != 400 or yielded or oldest is None or start >= oldest:
+                raise
+            refused.append((start, min(end, oldest)))
+            if end > oldest:
+                yield from self.request_window({**window, "window_start": oldest})
+
+    def end_partition(
+        self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]], *, had_bookmark: bool
+    ) -> None:
+        """Say what the API refused for being too old: a gap when the partition had a bookmark,
+        else the start of a first run reaching further back than the API keeps (said once)."""
+        if not refused:
+            return
+        if had_bookmark:
+            self.report_unreadable(context, refused)
+        else:
+            self.note_retention_once(
+                logging.INFO,
+                "%s: the API refuses queries older than it keeps (%d days here); reading from %s, not %s",
+                format_timestamp(max(end for _, end in refused)),
+                format_timestamp(min(start for start, _ in refused)),
+            )
 
     def sync_end(self) -> dt.datetime:
         """Records newer than the run's start wait for the next run, so a run is a snapshot."""
@@ -467,13 +566,15 @@ class TimeWindowStream(TapEventsStream):
             window_start = window_end
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        had_bookmark = self.bookmark(context) is not None
         start, end = self.sync_start(context), self.sync_end()
         key, precision = self.replication_key or "", self.timestamp_precision
         progress = WindowProgress()
+        refused: list[tuple[dt.datetime, dt.datetime]] = []
         try:
             for index, window, records in read_as_ready(
                 self.window_contexts(context, start, end),
-                self.request_window,
+                functools.partial(self.read_window, refused=refused),
                 workers=self.max_concurrent_requests,
                 chunk_size=self.config.get("page_size", 1000),
             ):
@@ -499,6 +600,7 @@ class TimeWindowStream(TapEventsStream):
             # Windows not yet whole must not become the bookmark.
             self.get_context_state(context).pop("progress_markers", None)
             self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
+        self.end_partition(context, refused, had_bookmark=had_bookmark)
 
     def warn_undated(self, count: int) -> None:
         """Records without a replication value belong to no window: skipped, but never silently."""

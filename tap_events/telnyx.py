@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 import typing as t
 
@@ -69,6 +70,11 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
     check_sorted = False
     # STATE is written after every page; the SDK's every-10,000-records STATE is not needed.
     STATE_MSG_FREQUENCY = sys.maxsize
+    # Telnyx does not document how long audit events are kept: the 30 days of the other APIs
+    # is assumed only to recognise a refusal; older windows are asked for (see `read_window`).
+    retention = dt.timedelta(days=30)
+    clamp_to_retention = False
+    unpartitioned = "the API key's organisation"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,6 +120,8 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         start, end = self.sync_start(context), self.sync_end()
         committed = self.bookmark(context)
+        had_bookmark = committed is not None
+        refused: list[tuple[dt.datetime, dt.datetime]] = []
         if committed is not None:
             # Canonical, so that `_increment_stream_state` compares records with it as strings.
             self.get_context_state(context)["replication_key_value"] = format_timestamp(
@@ -123,7 +131,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
         # Windows whole and in order: STATE after a page claims every record written before it.
         for window, records in read_ahead(
             self.window_contexts(context, start, end),
-            self.request_window,
+            functools.partial(self.read_window, refused=refused),
             workers=self.max_concurrent_requests,
             chunk_size=self.page_size + 1,  # a page and its PageEnd: STATE as soon as a page is written
         ):
@@ -156,6 +164,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
                 newest = created
                 record["created_at"] = normalize_timestamp(value, self.timestamp_precision)
                 yield record
+        self.end_partition(context, refused, had_bookmark=had_bookmark)
 
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         """A record of the lookback is older than the bookmark, which never moves backwards."""
