@@ -40,6 +40,9 @@ DEFAULT_HISTORY = dt.timedelta(days=30)
 #: Windows start this much after the oldest moment an API keeps, so that a query sent a few
 #: minutes later is still inside it (records that old are about to disappear anyway).
 RETENTION_MARGIN = dt.timedelta(minutes=5)
+#: State key of a windowed partition: everything before it was read (windows read whole), whether
+#: or not it held records. The bookmark alone cannot say so: a quiet partition's stays old.
+READ_THROUGH = "read_through"
 #: Context keys that name a partition, in the order a partition is described.
 PARTITION_KEYS = (
     ("account_sid", "account"),
@@ -460,10 +463,14 @@ class TimeWindowStream(TapEventsStream):
 
     def sync_start(self, context: Context | None) -> dt.datetime:
         configured = self.config.get("start_date")
-        start = parse_timestamp(configured) if configured else self.run_started_at - DEFAULT_HISTORY
         bookmark = self.bookmark(context)
-        if bookmark is not None:
-            start = max(start, bookmark - dt.timedelta(minutes=self.config["lookback_window_minutes"]))
+        if bookmark is None:
+            start = parse_timestamp(configured) if configured else self.run_started_at - DEFAULT_HISTORY
+        else:
+            # The default history bounds a first run only: a run resumes from its bookmark, however old.
+            start = bookmark - dt.timedelta(minutes=self.config["lookback_window_minutes"])
+            if configured:
+                start = max(start, parse_timestamp(configured))
         oldest = self.oldest_kept()
         if oldest is None or start >= oldest:
             return start
@@ -483,7 +490,7 @@ class TimeWindowStream(TapEventsStream):
                 format_timestamp(start),
             )
         else:
-            self.report_unreadable(context, [(start, oldest)])
+            self.report_unreadable(context, [(start, oldest)], self.read_before(context))
         return oldest
 
     def oldest_kept(self) -> dt.datetime | None:
@@ -499,10 +506,30 @@ class TimeWindowStream(TapEventsStream):
             self._retention_noted = True
             self.logger.log(level, message, self.name, round(self.retention / dt.timedelta(days=1)), *args)
 
-    def report_unreadable(self, context: Context | None, ranges: Iterable[tuple[dt.datetime, dt.datetime]]) -> None:
-        """Ranges of a partition that already has a bookmark, which the source no longer keeps: a gap
-        in what was loaded. One WARNING for the partition, and each range in the run report."""
-        merged = merge_ranges(ranges)
+    def read_before(self, context: Context | None) -> dt.datetime | None:
+        """How far earlier runs read this partition (None: never): `READ_THROUGH`, or in a state
+        written before it existed, the bookmark."""
+        value = self.get_context_state(context).get(READ_THROUGH)
+        return parse_timestamp(value) if value else self.bookmark(context)
+
+    def note_read_through(self, context: Context | None, value: dt.datetime) -> None:
+        """Windows up to `value` are whole; written with the next STATE. Never moves back."""
+        state = self.get_context_state(context)
+        previous = state.get(READ_THROUGH)
+        if not previous or value > parse_timestamp(previous):
+            state[READ_THROUGH] = format_timestamp(value)
+
+    def report_unreadable(
+        self,
+        context: Context | None,
+        ranges: Iterable[tuple[dt.datetime, dt.datetime]],
+        read_before: dt.datetime | None,
+    ) -> None:
+        """The parts after `read_before` of ranges the source no longer keeps: a gap in what was
+        loaded. One WARNING for the partition, and each range in the run report."""
+        if read_before is None:
+            return
+        merged = merge_ranges((max(start, read_before), end) for start, end in ranges)
         if not merged:
             return
         partition = self.describe_partition(context)
@@ -535,14 +562,17 @@ class TimeWindowStream(TapEventsStream):
                 yield from self.request_window({**window, "window_start": oldest})
 
     def end_partition(
-        self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]], *, had_bookmark: bool
+        self,
+        context: Context | None,
+        refused: list[tuple[dt.datetime, dt.datetime]],
+        read_before: dt.datetime | None,
     ) -> None:
-        """Say what the API refused for being too old: a gap when the partition had a bookmark,
+        """Say what the API refused for being too old: a gap when earlier runs read the partition,
         else the start of a first run reaching further back than the API keeps (said once)."""
         if not refused:
             return
-        if had_bookmark:
-            self.report_unreadable(context, refused)
+        if read_before is not None:
+            self.report_unreadable(context, refused, read_before)
         else:
             self.note_retention_once(
                 logging.INFO,
@@ -566,20 +596,21 @@ class TimeWindowStream(TapEventsStream):
             window_start = window_end
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        had_bookmark = self.bookmark(context) is not None
+        read_before = self.read_before(context)
         start, end = self.sync_start(context), self.sync_end()
         key, precision = self.replication_key or "", self.timestamp_precision
         progress = WindowProgress()
         refused: list[tuple[dt.datetime, dt.datetime]] = []
+        windows = self.window_contexts(context, start, end)
         try:
             for index, window, records in read_as_ready(
-                self.window_contexts(context, start, end),
+                windows,
                 functools.partial(self.read_window, refused=refused),
                 workers=self.max_concurrent_requests,
                 chunk_size=self.config.get("page_size", 1000),
             ):
                 if records is None:
-                    self.commit_windows(context, progress, index)
+                    self.commit_windows(context, progress, index, windows)
                     continue
                 # Replication values made canonical here compare with the bounds as strings.
                 low = format_timestamp(window["window_start"], precision)
@@ -600,7 +631,7 @@ class TimeWindowStream(TapEventsStream):
             # Windows not yet whole must not become the bookmark.
             self.get_context_state(context).pop("progress_markers", None)
             self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
-        self.end_partition(context, refused, had_bookmark=had_bookmark)
+        self.end_partition(context, refused, read_before)
 
     def warn_undated(self, count: int) -> None:
         """Records without a replication value belong to no window: skipped, but never silently."""
@@ -627,7 +658,9 @@ class TimeWindowStream(TapEventsStream):
         """All records the API returns for one window; overridden where windows must split."""
         yield from self.request_records(window)
 
-    def commit_windows(self, context: Context | None, progress: WindowProgress, index: int) -> None:
+    def commit_windows(
+        self, context: Context | None, progress: WindowProgress, index: int, windows: list[Context]
+    ) -> None:
         """Window `index` is whole: move the bookmark over the windows now whole from the oldest on,
         and emit STATE.
 
@@ -637,6 +670,7 @@ class TimeWindowStream(TapEventsStream):
         grew, newest = progress.finish(index)
         if not grew:
             return
+        self.note_read_through(context, windows[progress.whole.oldest_not_whole - 1]["window_end"])
         key = self.replication_key or ""
         state = self.get_context_state(context)
         previous = state.get("replication_key_value")

@@ -119,8 +119,8 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         start, end = self.sync_start(context), self.sync_end()
+        read_before = self.read_before(context)
         committed = self.bookmark(context)
-        had_bookmark = committed is not None
         refused: list[tuple[dt.datetime, dt.datetime]] = []
         if committed is not None:
             # Canonical, so that `_increment_stream_state` compares records with it as strings.
@@ -164,7 +164,8 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
                 newest = created
                 record["created_at"] = normalize_timestamp(value, self.timestamp_precision)
                 yield record
-        self.end_partition(context, refused, had_bookmark=had_bookmark)
+            self.note_read_through(context, window_end)  # its last page's PageEnd came after its last record
+        self.end_partition(context, refused, read_before)
 
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         """A record of the lookback is older than the bookmark, which never moves backwards."""
