@@ -31,7 +31,7 @@ def forty_days_ago() -> dt.datetime:
 
 def gap_warnings(run: TapRun) -> list[tuple[str, str, str]]:
     """(stream, partition, ranges) of every gap WARNING the run logged."""
-    return [match.groups() for line in run.stderr.splitlines() if (match := GAP_WARNING.search(line))]
+    return [(match[1], match[2], match[3]) for line in run.stderr.splitlines() if (match := GAP_WARNING.search(line))]
 
 
 def run_timed(config: dict, **kwargs) -> tuple[TapRun, dt.datetime, dt.datetime]:
