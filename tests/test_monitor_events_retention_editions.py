@@ -8,15 +8,21 @@ import datetime as dt
 import pytest
 
 from emulator import Emulator
+from emulator.monitor import MonitorAPI
 from emulator.server import DEFAULT_ACCOUNT_SID
 from tests.tap_runner import catalog_selecting, partitioned_state, run_tap
 
 STREAM = "twilio_monitor_events"
 
 
+def monitor_api(emulator: Emulator) -> MonitorAPI:
+    """`emulator.monitor`, typed."""
+    return next(api for api in emulator.apis if isinstance(api, MonitorAPI))
+
+
 def add_event(emulator: Emulator, when: dt.datetime) -> str:
-    event = emulator.monitor.make_event(DEFAULT_ACCOUNT_SID, when)
-    emulator.monitor.events[DEFAULT_ACCOUNT_SID].add(event)
+    event = monitor_api(emulator).make_event(DEFAULT_ACCOUNT_SID, when)
+    monitor_api(emulator).events[DEFAULT_ACCOUNT_SID].add(event)
     return str(event["sid"])
 
 
@@ -29,7 +35,7 @@ def run_from(emulator: Emulator, days: int):
 @pytest.mark.parametrize("answer", ["trim", "refuse"])
 def test_an_edition_keeping_13_months_gives_events_older_than_30_days(answer):
     with Emulator(event_retention_days=396) as emulator:
-        emulator.monitor.retention_answer = answer
+        monitor_api(emulator).retention_answer = answer
         old = add_event(emulator, emulator.now - dt.timedelta(days=60))
 
         run = run_from(emulator, days=90)
@@ -37,7 +43,7 @@ def test_an_edition_keeping_13_months_gives_events_older_than_30_days(answer):
     assert run.returncode == 0, run.stderr
     loaded = {record["sid"] for record in run.records[STREAM]}
     assert old in loaded
-    assert loaded == {event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]}
+    assert loaded == {event["sid"] for event in monitor_api(emulator).events[DEFAULT_ACCOUNT_SID]}
 
 
 def test_a_30_day_edition_refusing_older_days_still_gives_the_part_of_a_day_it_keeps(emulator):
