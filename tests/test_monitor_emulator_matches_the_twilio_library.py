@@ -117,7 +117,7 @@ def _events_since(emulator, days: int) -> requests.Response:
     start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return requests.get(
         f"{emulator.base_url}/v1/Events",
-        params={"StartDate": start, "PageSize": 1000},
+        params={"StartDate": start, "PageSize": "1000"},
         auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
         timeout=10,
     )
