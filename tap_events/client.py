@@ -536,10 +536,11 @@ class TimeWindowStream(TapEventsStream):
         for start, end in merged:
             self._tap.run_report.gap(self.name, partition, start, end)  # type: ignore[attr-defined]
         self.logger.warning(
-            "%s: %s: the bookmark is older than what the API still keeps: the events from %s can no "
+            "%s: %s: last read up to %s, longer ago than the API keeps data: the events from %s can no "
             "longer be read and are missing from the destination",
             self.name,
             partition,
+            format_timestamp(read_before),
             "; ".join(f"{format_timestamp(start)} to {format_timestamp(end)}" for start, end in merged),
         )
 

@@ -17,7 +17,7 @@ MONITOR_EVENTS = "twilio_monitor_events"
 MONITOR_ALERTS = "twilio_monitor_alerts"
 RETENTION = dt.timedelta(days=30)
 GAP_WARNING = re.compile(
-    r"WARNING .*?\| (\S+): (.+?): the bookmark is older .* the events from (.+) can no longer be read"
+    r"WARNING .*?\| (\S+): (.+?): last read up to \S+, longer ago than .* the events from (.+) can no longer be read"
 )
 
 
