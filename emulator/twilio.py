@@ -135,7 +135,7 @@ def decode_token(token: str) -> PageCursor:
             return PageCursor((str(values[0]), str(values[1])))
         if token.startswith("PB") and len(values) == 3 and int(values[2]) > 0:
             return PageCursor((str(values[0]), str(values[1])), int(values[2]))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, KeyError):
         pass
     raise twilio_error(400, 20001, f"Invalid PageToken: {token}")
 
@@ -167,7 +167,7 @@ def twilio_page(
     """
     size = page_size(request)
     raw_page = request.param("Page") or "0"
-    if not raw_page.isdigit():
+    if not (raw_page.isascii() and raw_page.isdigit()):
         raise twilio_error(400, 20001, f"Invalid Page: {raw_page}")
     page_number = int(raw_page)
     items: list[dict[str, t.Any]] = []

@@ -138,3 +138,18 @@ def test_events_older_than_the_retention_are_refused_when_switched_to_refuse(emu
     assert refused.status_code == 400
     assert set(refused.json()) == {"code", "message", "more_info", "status"}
     assert kept.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "token", ["garbage", "PAeyJhIjogMSwgImIiOiAyfQ", "PBWyJ4IiwgInkiLCAwXQ"], ids=["text", "object", "size-0"]
+)
+def test_a_page_token_that_is_no_cursor_is_refused_with_400(emulator, token):
+    response = requests.get(
+        f"{emulator.base_url}/v1/Events",
+        params={"PageToken": token},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == 20001
