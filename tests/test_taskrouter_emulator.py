@@ -9,14 +9,9 @@ import pytest
 import requests
 
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.taskrouter_helpers import get_events, parse, sids, workspace_sids
+from tests.taskrouter_helpers import get_events, oldest_start, parse, sids, workspace_sids
 
 LONG_AGO = "2020-01-01T00:00:00Z"
-
-
-def oldest(emulator) -> str:
-    """A StartDate that reaches back almost 30 days: as far as TaskRouter allows."""
-    return (emulator.now - dt.timedelta(days=30) + dt.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _first(emulator):
@@ -88,7 +83,7 @@ def test_events_come_newest_first_ordered_by_event_date_ms_within_a_second(emula
     bursts = [second for second, count in Counter(e["event_date"] for e in events).items() if count > 1]
     assert bursts, "the data set has several events in one second"
     served = []
-    url: str | None = f"{emulator.base_url}/v1/Workspaces/{sid}/Events?StartDate={oldest(emulator)}&PageSize=7"
+    url: str | None = f"{emulator.base_url}/v1/Workspaces/{sid}/Events?StartDate={oldest_start(emulator)}&PageSize=7"
     while url:
         body = requests.get(url, auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=10).json()
         served += body["events"]
@@ -105,14 +100,14 @@ def test_events_come_newest_first_ordered_by_event_date_ms_within_a_second(emula
 def test_next_page_url_carries_a_cursor_and_the_meta_of_the_spec(emulator):
     sid, _ = _first(emulator)
 
-    first = get_events(emulator, sid, StartDate=oldest(emulator), PageSize=5).json()
+    first = get_events(emulator, sid, StartDate=oldest_start(emulator), PageSize=5).json()
 
     meta = first["meta"]
     assert set(meta) == {"first_page_url", "key", "next_page_url", "page", "page_size", "previous_page_url", "url"}
     assert meta["key"] == "events"
     assert (meta["page"], meta["page_size"], meta["previous_page_url"]) == (0, 5, None)
     assert "PageToken=" in meta["next_page_url"]
-    assert "StartDate=" + oldest(emulator).replace(":", "%3A") in meta["next_page_url"]
+    assert "StartDate=" + oldest_start(emulator).replace(":", "%3A") in meta["next_page_url"]
     second = requests.get(meta["next_page_url"], auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=10).json()
     assert second["meta"]["page"] == 1
     assert not sids(first["events"]) & sids(second["events"])
@@ -121,8 +116,8 @@ def test_next_page_url_carries_a_cursor_and_the_meta_of_the_spec(emulator):
 def test_page_without_page_token_is_ignored_and_returns_the_first_page_again(emulator):
     sid, _ = _first(emulator)
 
-    first = get_events(emulator, sid, StartDate=oldest(emulator), PageSize=5).json()
-    page_two = get_events(emulator, sid, StartDate=oldest(emulator), PageSize=5, Page=2).json()
+    first = get_events(emulator, sid, StartDate=oldest_start(emulator), PageSize=5).json()
+    page_two = get_events(emulator, sid, StartDate=oldest_start(emulator), PageSize=5, Page=2).json()
 
     assert [event["sid"] for event in page_two["events"]] == [event["sid"] for event in first["events"]]
 
@@ -152,7 +147,7 @@ def test_a_deleted_workspace_answers_404_with_twilio_error_20404(emulator):
     sid, _ = _first(emulator)
     emulator.taskrouter.delete_workspace(sid)
 
-    response = get_events(emulator, sid, StartDate=oldest(emulator))
+    response = get_events(emulator, sid, StartDate=oldest_start(emulator))
 
     assert response.status_code == 404
     assert response.json()["code"] == 20404
@@ -191,7 +186,7 @@ def test_event_type_filter_is_echoed_in_meta_and_selects_that_type(emulator):
     sid, events = _first(emulator)
     event_type = events[0]["event_type"]
 
-    body = get_events(emulator, sid, StartDate=oldest(emulator), EventType=event_type, PageSize=1000).json()
+    body = get_events(emulator, sid, StartDate=oldest_start(emulator), EventType=event_type, PageSize=1000).json()
 
     assert sids(body["events"]) == {event["sid"] for event in events if event["event_type"] == event_type}
     assert f"EventType={event_type}" in body["meta"]["url"]
