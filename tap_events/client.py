@@ -490,7 +490,7 @@ class TimeWindowStream(TapEventsStream):
                 format_timestamp(start),
             )
         else:
-            self.report_unreadable(context, [(start, oldest)], self.read_before(context))
+            self.report_unreadable(context, [(start, min(oldest, self.sync_end()))], self.read_before(context))
         return oldest
 
     def oldest_kept(self) -> dt.datetime | None:

@@ -186,3 +186,17 @@ def test_telnyx_windows_refused_as_too_old_are_the_gap_of_the_organisation(emula
     assert (stream, named) == (TELNYX, "the API key's organisation")
     assert_ends_where_the_api_keeps_data(ranges, bookmark, before, after)
     assert len(run.records[TELNYX]) == len(emulator.telnyx.events["org-emulator"])
+
+
+def test_a_gap_ends_where_the_run_ends_with_an_end_date(emulator, twilio_config):
+    bookmark = forty_days_ago()
+    end = bookmark + dt.timedelta(days=5)
+    config = {**twilio_config, "start_date": seconds(bookmark - dt.timedelta(days=1)), "end_date": seconds(end)}
+    state = state_of_partitions(
+        EVENTS, "event_date", [(partition(sid), seconds(bookmark)) for sid in workspace_sids(emulator)]
+    )
+
+    run = run_tap(config, state=state, catalog=catalog(WORKSPACES, EVENTS))
+
+    assert run.returncode == 0, run.stderr
+    assert {ranges for _, _, ranges in gap_warnings(run)} == {f"{seconds(bookmark)} to {seconds(end)}"}
