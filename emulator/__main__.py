@@ -8,7 +8,7 @@ import json
 import signal
 import threading
 
-from emulator.server import Emulator
+from emulator.server import RETENTION_ANSWERS, Emulator
 
 
 def main() -> None:
@@ -17,8 +17,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--monitor-events", type=int, default=600)
     parser.add_argument("--config-out", help="write tap settings pointing at the emulator to this file")
+    parser.add_argument(
+        "--retention-answer",
+        choices=RETENTION_ANSWERS,
+        help="how every API answers a query older than it keeps (default: each API's own)",
+    )
     args = parser.parse_args()
     emulator = Emulator(seed=args.seed, monitor_events=args.monitor_events).start(args.port)
+    if args.retention_answer:
+        emulator.answer_old_queries(args.retention_answer)
     if args.config_out:
         with open(args.config_out, "w") as handle:
             json.dump(emulator.tap_config(), handle, indent=2)

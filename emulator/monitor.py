@@ -3,8 +3,10 @@
 - Newest first. Events' `StartDate`/`EndDate` match whole UTC days (time of day ignored);
   Alerts' match to the second.
 - Events: only one of ActorSid, EventType, ResourceSid, SourceIpAddress per request, else 400.
-- Events are kept `event_retention_days` (30; 13 months on some editions); Alerts 30 days,
-  and a query whose StartDate reaches further back is refused with 400.
+- Events are kept `event_retention_days` (30; 13 months on some editions); a StartDate
+  reaching further back is trimmed silently or refused with 400: `retention_answer`
+  ("trim", the default, or "refuse"), since the docs do not say. Alerts are kept 30 days,
+  and a query whose StartDate reaches further back is refused with 400 (documented).
 - Alerts: a page that would reach past the 10,000th result of a query is refused with 400
   and Twilio's body for it (no error code). Which timestamp StartDate/EndDate match is not
   documented: `alerts_filter_field` plays either reading. `date_generated` is earlier than
@@ -26,6 +28,7 @@ from emulator.twilio import (
     new_sid,
     page_size,
     parse_date_param,
+    refuse_if_too_old,
     twilio_page,
     twilio_timestamp,
 )
@@ -82,6 +85,8 @@ class MonitorAPI:
         self.rng = random.Random(emulator.seed)
         self.event_retention = dt.timedelta(days=event_retention_days)
         self.alert_retention = dt.timedelta(days=30)
+        #: How a StartDate older than `event_retention` is answered: "trim" or "refuse".
+        self.retention_answer = "trim"
         self.events: dict[str, SortedRecords] = {}
         self.alerts: dict[str, SortedRecords] = {}
         self.sizes = (monitor_events, monitor_alerts, monitor_days)
@@ -191,8 +196,10 @@ class MonitorAPI:
             )
         start = parse_date_param(request, "StartDate")
         end = parse_date_param(request, "EndDate")
+        now = self.emulator.clock()
+        refuse_if_too_old(self.retention_answer, "StartDate", start, now, self.event_retention)
         # Whole UTC days: the time of day in StartDate/EndDate is ignored.
-        oldest = (self.emulator.clock() - self.event_retention).strftime("%Y-%m-%dT%H:%M:%SZ")
+        oldest = (now - self.event_retention).strftime("%Y-%m-%dT%H:%M:%SZ")
         since = max(f"{start:%Y-%m-%d}T00:00:00Z", oldest) if start else oldest
         until = f"{end + dt.timedelta(days=1):%Y-%m-%d}T00:00:00Z" if end else None
         token = request.param("PageToken")
@@ -224,9 +231,9 @@ class MonitorAPI:
         account = self.emulator.twilio_account(request)
         start = parse_date_param(request, "StartDate")
         end = parse_date_param(request, "EndDate")
-        oldest = self.emulator.clock() - self.alert_retention
-        if start is not None and start < oldest.replace(microsecond=0):
-            raise twilio_error(400, 20001, "StartDate: queries for alerts older than 30 days are not supported")
+        now = self.emulator.clock()
+        refuse_if_too_old("refuse", "StartDate", start, now, self.alert_retention)
+        oldest = now - self.alert_retention
         if (int(request.param("Page") or 0) + 1) * page_size(request) > ALERTS_RESULT_LIMIT:
             self.alerts_refused += 1
             raise HTTPError(Response(400, dict(ALERTS_LIMIT_BODY)))

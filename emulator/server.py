@@ -27,6 +27,10 @@ DEFAULT_AUTH_TOKEN = "emulator-auth-token"
 DEFAULT_API_KEY_SID = "SK" + "fedcba9876543210" * 2
 DEFAULT_API_KEY_SECRET = "emulator-api-key-secret"
 DEFAULT_TELNYX_API_KEY = "KEYemulator-telnyx-api-key"
+#: How an API answers a query reaching further back than it keeps data: serve only what it
+#: keeps, silently ("trim"), or refuse it with HTTP 400 ("refuse"). Each API has its
+#: `retention_answer` switch, so that tests run the tap under both readings.
+RETENTION_ANSWERS = ("trim", "refuse")
 #: What the `undated` fault sets to null: every API's replication key.
 UNDATED_FIELDS = frozenset({"event_date", "date_created", "created_at"})
 
@@ -325,6 +329,8 @@ class Emulator:
                 match = pattern.match(request.path)
                 if match and method == request.method:
                     return route(request, **match.groupdict())
+            if request.path.startswith("/v2/"):
+                raise telnyx_error(404, "10005", "Resource not found", f"{request.path} was not found")
             raise twilio_error(404, 20404, f"The requested resource {request.path} was not found")
         except HTTPError as error:
             return error.response
@@ -344,6 +350,13 @@ class Emulator:
             when = time.time() + fault.retry_after_date_in
             error.response.headers["Retry-After"] = email.utils.formatdate(when, usegmt=True)
         return error
+
+    def answer_old_queries(self, answer: str) -> None:
+        """Every API answers a query older than it keeps with `answer` ("trim" or "refuse")."""
+        if answer not in RETENTION_ANSWERS:
+            raise ValueError(f"retention answer must be one of {RETENTION_ANSWERS}, not {answer!r}")
+        for api in self.apis:
+            api.retention_answer = answer
 
     # ---- credentials ---------------------------------------------------------------------
 

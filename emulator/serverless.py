@@ -10,7 +10,8 @@
     no error (`capped_queries` counts the queries that were cut);
   - 5 requests per second per account, counted over a sliding second: the sixth answers
     429 with Twilio error 20429 and `Retry-After: 1`;
-  - logs older than 30 days are gone;
+  - logs older than 30 days are gone: a StartDate reaching further back is trimmed silently
+    or refused with 400 (`retention_answer`, "trim" by default; the docs do not say);
   - `date_created` to the millisecond, several logs per millisecond, and no reliable
     order: each page comes shuffled (paging itself is stable, by a cursor in `PageToken`).
 - Tests add logs (`add_logs`, `add_burst`), delete an environment or a service (`delete`),
@@ -36,11 +37,13 @@ from emulator.server import (
     utc_now,
 )
 from emulator.twilio import (
+    PageCursor,
     SortedRecords,
     decode_token,
     new_sid,
     page_size,
     parse_date_param,
+    refuse_if_too_old,
     twilio_page,
     twilio_timestamp,
 )
@@ -101,6 +104,8 @@ class ServerlessAPI:
         self.capped_queries = 0
         #: Whether StartDate and EndDate include logs created exactly then (the spec: they do not).
         self.filters_inclusive = False
+        #: How a StartDate older than `retention` is answered: "trim" or "refuse".
+        self.retention_answer = "trim"
         #: Every Logs request, in arrival order, with the rate limit's verdict.
         self.log_requests: list[LogRequest] = []
         self._recent: dict[str, collections.deque[float]] = {}
@@ -336,7 +341,9 @@ class ServerlessAPI:
         self._check_rate(account, request.url)
         found = self._environment(account, service, environment)
         now = utc_now()
-        start = parse_date_param(request, "StartDate") or now - self.default_window
+        given = parse_date_param(request, "StartDate")
+        refuse_if_too_old(self.retention_answer, "StartDate", given, now, self.retention)
+        start = given or now - self.default_window
         end = parse_date_param(request, "EndDate") or now
         # "After which" and "before which": exclusive, as the spec words them (or both inclusive).
         edge = dt.timedelta(milliseconds=0 if self.filters_inclusive else 1)
@@ -346,13 +353,16 @@ class ServerlessAPI:
         token = request.param("PageToken")
         served = 0
         cursor = None
+        size = page_size(request)
         if token:
-            timestamp, rest = decode_token(token)
+            decoded = decode_token(token)
+            timestamp, rest = decoded.key
             sid, _, count = rest.partition(".")
             if not count.isdigit():
                 raise twilio_error(400, 20001, f"Invalid PageToken: {token}")
-            cursor, served = (timestamp, sid), int(count)
-        size = page_size(request)
+            cursor = PageCursor((timestamp, sid), decoded.size)
+            # A previous page's token is made from its next page's first log, `size` further on.
+            served = int(count) if decoded.size is None else max(0, int(count) - 2 * size)
         echoed = {
             name: request.param(name) or ""
             for name in ("StartDate", "EndDate", "FunctionSid")

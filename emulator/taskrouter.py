@@ -11,7 +11,9 @@ What the Events endpoint documents, and this emulator reproduces:
   share a second, each with its own `event_date_ms`.
 - Paging by cursor only: `meta.next_page_url` carries a `PageToken`; `Page` is "simply for
   client state", so a request with `Page=3` and no `PageToken` gets the first page again.
-- Events are kept 30 days (`taskrouter_retention_days`).
+- Events are kept 30 days (`taskrouter_retention_days`); since 2021-11-30 a StartDate reaching
+  further back is refused with HTTP 400 (`retention_answer` "refuse"; "trim" for the older
+  behaviour: only the events still kept are served).
 - An unknown (or deleted) workspace is a 404 with Twilio error 20404.
 
 Data are kept per account SID (`add_account` adds one). Test hooks: `add_workspace`, `delete_workspace`, `add_event`,
@@ -34,6 +36,7 @@ from emulator.twilio import (
     decode_token,
     new_sid,
     parse_date_param,
+    refuse_if_too_old,
     twilio_page,
     twilio_timestamp,
 )
@@ -98,6 +101,8 @@ class TaskRouterAPI:
         self.emulator = emulator
         self.rng = random.Random(emulator.seed)
         self.retention = dt.timedelta(days=taskrouter_retention_days)
+        #: How a StartDate older than `retention` is answered: "refuse" (documented) or "trim".
+        self.retention_answer = "refuse"
         #: account SID -> workspaces; account SID -> workspace SID -> events.
         self.workspaces: dict[str, SortedRecords] = {}
         self.events: dict[str, dict[str, EventRecords]] = {}
@@ -215,7 +220,7 @@ class TaskRouterAPI:
             "date_updated": twilio_timestamp(created + dt.timedelta(hours=rng.randrange(1, 48))),
             "default_activity_name": "Offline",
             "default_activity_sid": activity_sid,
-            "event_callback_url": rng.choice(["", "https://example.com/taskrouter-events"]),
+            "event_callback_url": rng.choice([None, "https://example.com/taskrouter-events"]),
             "events_filter": None,
             "friendly_name": friendly_name or f"Workspace {sid[-4:]}",
             "links": links,
@@ -345,6 +350,7 @@ class TaskRouterAPI:
         end = parse_date_param(request, "EndDate", formats="strict")
         minutes = request.param("Minutes")
         now = self.emulator.clock()
+        refuse_if_too_old(self.retention_answer, "StartDate", start, now, self.retention)
         if start is None:
             try:
                 start = now - dt.timedelta(minutes=int(minutes) if minutes is not None else DEFAULT_MINUTES)

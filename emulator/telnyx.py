@@ -14,6 +14,9 @@
 - Malformed values answer 400 (`10015 Bad Request`); out-of-range page values 422.
 - Switches for tests: `filters_inclusive` (>= / <= instead of > / <), `honour_sort` (False:
   always newest first, a server fault).
+- How long audit events are kept is not documented: by default everything is kept. Tests set
+  `retention` (a timedelta); a `filter[created_after]` older than that is trimmed silently or
+  refused with 400 (`retention_answer`, "trim" or "refuse").
 - Audit logs are "best-effort, eventually consistent": `add_event` makes an event visible
   with any (older) `created_at`, now or after a number of list requests (`after_requests`).
 """
@@ -28,7 +31,7 @@ import threading
 import typing as t
 import uuid
 
-from emulator.server import Emulator, HTTPError, Request, Response, telnyx_error
+from emulator.server import RETENTION_ANSWERS, Emulator, HTTPError, Request, Response, telnyx_error
 
 DEFAULT_ORGANIZATION = "org-emulator"
 MAX_PAGE_SIZE = 250
@@ -121,6 +124,9 @@ class TelnyxAPI:
         self.filters_inclusive = False
         #: False makes the server ignore `sort` and answer newest first (a fault, for tests).
         self.honour_sort = True
+        #: How long events are kept (None: for ever), and how an older query is answered.
+        self.retention: dt.timedelta | None = None
+        self.retention_answer = "trim"
         #: Audit-event list requests answered so far (for `add_event(after_requests=...)`).
         self.requests_answered = 0
         self._lock = threading.Lock()
@@ -232,6 +238,7 @@ class TelnyxAPI:
         sort = request.param("sort") or "desc"
         if sort not in ("asc", "desc"):
             raise bad_request(f"sort must be 'asc' or 'desc', got {sort!r}")
+        after = self._kept(after)
         self._publish_arrivals()
         with self._lock:
             log = self.events.get(organization, AuditLog())
@@ -254,6 +261,19 @@ class TelnyxAPI:
                 },
             },
         )
+
+    def _kept(self, after: dt.datetime | None) -> dt.datetime | None:
+        """`filter[created_after]` within the retention: trimmed to it, or refused."""
+        if self.retention is None:
+            return after
+        if self.retention_answer not in RETENTION_ANSWERS:
+            raise ValueError(f"retention answer must be one of {RETENTION_ANSWERS}, not {self.retention_answer!r}")
+        oldest = self.emulator.clock() - self.retention
+        if after is None or after < oldest:
+            if after is not None and self.retention_answer == "refuse":
+                raise bad_request(f"filter[created_after] must be within the last {self.retention.days} days")
+            return oldest
+        return after
 
     @staticmethod
     def _integer(request: Request, name: str, default: int) -> int:

@@ -7,10 +7,23 @@ import bisect
 import datetime as dt
 import json
 import random
+import re
 import typing as t
 from urllib.parse import urlencode
 
-from emulator.server import Emulator, Request, Response, twilio_error
+from emulator.server import RETENTION_ANSWERS, Emulator, Request, Response, twilio_error
+
+
+def refuse_if_too_old(
+    answer: str, name: str, start: dt.datetime | None, now: dt.datetime, retention: dt.timedelta
+) -> None:
+    """A `name` reaching back further than `retention`: "refuse" answers HTTP 400; "trim" lets it
+    through, and the handler serves only what is kept."""
+    if answer not in RETENTION_ANSWERS:
+        raise ValueError(f"retention answer must be one of {RETENTION_ANSWERS}, not {answer!r}")
+    if answer == "refuse" and start is not None and start < (now - retention).replace(microsecond=0):
+        days = round(retention / dt.timedelta(days=1))
+        raise twilio_error(400, 20001, f"{name}: queries reaching more than {days} days back are not supported")
 
 
 def new_sid(rng: random.Random, prefix: str) -> str:
@@ -21,13 +34,19 @@ def twilio_timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+STRICT_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
 def parse_date_param(request: Request, name: str, *, formats: str = "iso") -> dt.datetime | None:
-    """A StartDate/EndDate parameter; `strict` accepts only yyyy-MM-ddTHH:mm:ssZ (TaskRouter)."""
+    """A StartDate/EndDate parameter; `strict` accepts only yyyy-MM-ddTHH:mm:ssZ (TaskRouter), in
+    that case (`strptime` alone would take a lower-case `t` or `z`)."""
     value = request.param(name)
     if value is None:
         return None
     try:
         if formats == "strict":
+            if not STRICT_TIMESTAMP.fullmatch(value):
+                raise ValueError(value)
             return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
         text = value[:-1] + "+00:00" if value.endswith("Z") else value
         parsed = dt.datetime.fromisoformat(text)
@@ -77,28 +96,48 @@ class SortedRecords:
         return iter(self._records)
 
     def newest_first(
-        self, since: str | None, until: str | None, before_key: tuple[str, str] | None = None
+        self, since: str | None, until: str | None, cursor: PageCursor | tuple[str, str] | None = None
     ) -> t.Iterator[dict[str, t.Any]]:
-        """Records with since <= timestamp < until (string keys), newest first, after a cursor."""
+        """Records with since <= timestamp < until (string keys), newest first: those older than a
+        next-page cursor, or the `size` just newer than a previous-page cursor."""
         low = bisect.bisect_left(self._keys, (since, "")) if since else 0
         high = bisect.bisect_left(self._keys, (until, "")) if until else len(self._keys)
-        if before_key is not None:
-            high = min(high, bisect.bisect_left(self._keys, before_key))
+        if isinstance(cursor, PageCursor) and cursor.size is not None:
+            low = max(low, bisect.bisect_right(self._keys, cursor.key))
+            high = min(high, low + cursor.size)
+        elif cursor is not None:
+            high = min(high, bisect.bisect_left(self._keys, cursor.key if isinstance(cursor, PageCursor) else cursor))
         for index in range(high - 1, low - 1, -1):
             yield self._records[index]
 
 
-def encode_token(key: tuple[str, str]) -> str:
-    return "PT" + base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+class PageCursor(t.NamedTuple):
+    """Where a `PageToken` points: after `key` (a next page), or, with `size`, the `size`
+    records just before it (a previous page)."""
+
+    key: tuple[str, str]
+    size: int | None = None
 
 
-def decode_token(token: str) -> tuple[str, str]:
+def encode_token(key: tuple[str, str], previous_page_size: int | None = None) -> str:
+    """`PA…` for the page after `key`; `PB…` for the `previous_page_size` records before it."""
+    if previous_page_size is None:
+        return "PA" + base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+    payload = json.dumps([*key, previous_page_size]).encode()
+    return "PB" + base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_token(token: str) -> PageCursor:
     try:
         raw = token[2:] + "=" * (-len(token[2:]) % 4)
-        first, second = json.loads(base64.urlsafe_b64decode(raw))
-        return (str(first), str(second))
-    except (ValueError, TypeError):
-        raise twilio_error(400, 20001, f"Invalid PageToken: {token}") from None
+        values = json.loads(base64.urlsafe_b64decode(raw))
+        if token.startswith("PA") and len(values) == 2:
+            return PageCursor((str(values[0]), str(values[1])))
+        if token.startswith("PB") and len(values) == 3 and int(values[2]) > 0:
+            return PageCursor((str(values[0]), str(values[1])), int(values[2]))
+    except (ValueError, TypeError, KeyError):
+        pass
+    raise twilio_error(400, 20001, f"Invalid PageToken: {token}")
 
 
 def page_size(request: Request) -> int:
@@ -127,7 +166,10 @@ def twilio_page(
     parameters the URLs of `meta` carry (Twilio echoes them in every link).
     """
     size = page_size(request)
-    page_number = int(request.param("Page") or 0)
+    raw_page = request.param("Page") or "0"
+    if not (raw_page.isascii() and raw_page.isdigit()):
+        raise twilio_error(400, 20001, f"Invalid Page: {raw_page}")
+    page_number = int(raw_page)
     items: list[dict[str, t.Any]] = []
     more = False
     for record in records:
@@ -158,7 +200,9 @@ def twilio_page(
                 "page": page_number,
                 "page_size": size,
                 "first_page_url": link(0),
-                "previous_page_url": link(page_number - 1) if page_number > 0 else None,
+                "previous_page_url": (
+                    link(page_number - 1, encode_token(cursor(items[0]), size)) if page_number > 0 and items else None
+                ),
                 "url": own_url,
                 "next_page_url": next_page_url,
                 "key": key,

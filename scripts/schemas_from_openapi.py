@@ -1,14 +1,16 @@
 """Regenerate schemas/*.json from the vendors' OpenAPI documents.
 
-    python scripts/schemas_from_openapi.py ../shared/api-specs
+    python scripts/schemas_from_openapi.py [../shared/api-specs]
 
-Each stream names its spec file and component; `FIXES` lists where the specs are wrong or too
-strict for a loader (a pattern or length that real data breaks, an enum that will grow).
+Without an argument the specs are found by `spec_directory`. Each stream names its spec file and
+component; `FIXES` lists where the specs are wrong or too strict for a loader (a pattern or length
+that real data breaks, an enum that will grow).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import typing as t
 from pathlib import Path
@@ -92,6 +94,24 @@ def to_json_schema(node: t.Any, components: dict[str, t.Any]) -> t.Any:
     return result
 
 
+#: Overrides where the vendors' OpenAPI documents are.
+SPECS_ENV = "TAP_EVENTS_API_SPECS"
+
+
+def spec_directory() -> Path | None:
+    """The folder of the vendors' OpenAPI documents: `$TAP_EVENTS_API_SPECS`, else `shared/api-specs`
+    next to the project or next to a folder above it (a CI clone has `shared/` as its sibling; a git
+    worktree may live a level deeper). None when there is none."""
+    configured = os.environ.get(SPECS_ENV)
+    if configured:
+        return Path(configured)
+    for parent in Path(__file__).resolve().parents[1:]:
+        candidate = parent / "shared" / "api-specs"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
 def main(spec_dir: Path, out_dir: Path) -> None:
     for stream, (spec_file, component, extra) in STREAMS.items():
         spec = json.loads((spec_dir / spec_file).read_text())
@@ -104,4 +124,7 @@ def main(spec_dir: Path, out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(__file__).resolve().parent.parent / "schemas")
+    found = Path(sys.argv[1]) if len(sys.argv) > 1 else spec_directory()
+    if found is None:
+        sys.exit(f"No OpenAPI specs found: pass their folder, or set {SPECS_ENV}.")
+    main(found, Path(__file__).resolve().parent.parent / "schemas")

@@ -6,6 +6,7 @@ import base64
 import collections
 import datetime as dt
 import email.utils
+import functools
 import logging
 import random
 import typing as t
@@ -52,6 +53,19 @@ _BODY_ATTRIBUTE = "_tap_events_body"
 _CONTEXT_ATTRIBUTE = "_tap_events_context"
 #: How far back a first run reads when `start_date` is not set.
 DEFAULT_HISTORY = dt.timedelta(days=30)
+#: Windows start this much after the oldest moment an API keeps, so that a query sent a few
+#: minutes later is still inside it (records that old are about to disappear anyway).
+RETENTION_MARGIN = dt.timedelta(minutes=5)
+#: State key of a windowed partition: everything before it was read (windows read whole), whether
+#: or not it held records. The bookmark alone cannot say so: a quiet partition's stays old.
+READ_THROUGH = "read_through"
+#: Context keys that name a partition, in the order a partition is described.
+PARTITION_KEYS = (
+    ("account_sid", "account"),
+    ("workspace_sid", "workspace"),
+    ("service_sid", "service"),
+    ("environment_sid", "environment"),
+)
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: How the SDK's `request_records` starts its line about a page without records.
 EMPTY_PAGE_MESSAGE = "Pagination stopped after"
@@ -220,6 +234,13 @@ class TapEventsStream(RESTStream[t.Any]):
     #: Only these fields are normalised to one timestamp format (see `timestamp_precision`).
     timestamp_fields: t.ClassVar[tuple[str, ...]] = ()
     timestamp_precision: t.ClassVar[str] = "seconds"
+    #: How a stream without partitions is named in warnings and the run report.
+    unpartitioned: t.ClassVar[str] = "the whole stream"
+
+    def describe_partition(self, context: Context | None) -> str:
+        """`account AC…, workspace WS…`: the partition as warnings and the run report name it."""
+        named = [f"{label} {context[key]}" for key, label in PARTITION_KEYS if context and context.get(key)]
+        return ", ".join(named) or self.unpartitioned
 
     @override
     def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
@@ -472,24 +493,10 @@ class TapEventsStream(RESTStream[t.Any]):
 
     # ---- partitions that fail -------------------------------------------------------------
 
-    #: How `describe_partition` names each context key.
-    PARTITION_KEY_NAMES: t.ClassVar[dict[str, str]] = {
-        "account_sid": "account",
-        "workspace_sid": "workspace",
-        "service_sid": "service",
-        "environment_sid": "environment",
-    }
-
     @property
     def run_report(self) -> RunReport:
         """The partitions this run could not read, named again when it ends."""
         return t.cast("TapEvents", self._tap).run_report
-
-    def describe_partition(self, context: Context | None) -> str:
-        """`account AC…, workspace WS…`: how log lines and the run report name a partition."""
-        names = self.PARTITION_KEY_NAMES
-        described = [f"{names[key]} {value}" for key, value in (context or {}).items() if key in names]
-        return ", ".join(described) or f"the {self.provider} account"
 
     def credential_of(self, context: Context | None) -> str:
         """Whose credential reads the partition: once refused (401), none of its partitions is tried again."""
@@ -517,6 +524,17 @@ class TapEventsStream(RESTStream[t.Any]):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         yield from self.request_partition(context)
+
+
+def merge_ranges(ranges: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Ranges that touch or overlap joined into one, oldest first."""
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        elif start < end:
+            merged.append((start, end))
+    return merged
 
 
 class WindowProgress:
@@ -554,8 +572,11 @@ class TimeWindowStream(TapEventsStream):
     is_sorted = False
     #: How long one request window spans; windows start on multiples of it from midnight UTC.
     window_size: t.ClassVar[dt.timedelta] = dt.timedelta(days=1)
-    #: How far back the API keeps data, and whether a query may not reach further (else: warn).
+    #: How far back the API keeps data (the shortest documented, where editions differ).
     retention: t.ClassVar[dt.timedelta | None] = None
+    #: True where the documented retention is firm: windows start inside it (with a margin).
+    #: False where data may be kept longer (or it is not documented): the old windows are asked
+    #: for, and one the API refuses for being too old is a range it no longer keeps.
     clamp_to_retention: t.ClassVar[bool] = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -606,34 +627,124 @@ class TimeWindowStream(TapEventsStream):
 
     def sync_start(self, context: Context | None) -> dt.datetime:
         configured = self.config.get("start_date")
-        start = parse_timestamp(configured) if configured else self.run_started_at - DEFAULT_HISTORY
         bookmark = self.bookmark(context)
-        if bookmark is not None:
-            start = max(start, bookmark - dt.timedelta(minutes=self.config["lookback_window_minutes"]))
-        # From the present, not the run's start: a partition may begin long after the run did.
-        if self.retention is not None and start < (oldest := utc_now() - self.retention):
-            if not self._retention_noted:  # once per stream, not once per partition
-                self._retention_noted = True
-                days = round(self.retention / dt.timedelta(days=1))
-                if self.clamp_to_retention:
-                    self.logger.info(
-                        "%s: the API keeps about %d days of data; starting at %s instead of %s",
-                        self.name,
-                        days,
-                        format_timestamp(oldest),
-                        format_timestamp(start),
-                    )
-                else:
-                    self.logger.warning(
-                        "%s: start %s is older than the %d days the API usually keeps; "
-                        "older records may be missing at the source",
-                        self.name,
-                        format_timestamp(start),
-                        days,
-                    )
-            if self.clamp_to_retention:
-                start = oldest
-        return start
+        if bookmark is None:
+            start = parse_timestamp(configured) if configured else self.run_started_at - DEFAULT_HISTORY
+        else:
+            # The default history bounds a first run only: a run resumes from its bookmark, however old.
+            start = bookmark - dt.timedelta(minutes=self.config["lookback_window_minutes"])
+            if configured:
+                start = max(start, parse_timestamp(configured))
+        oldest = self.oldest_kept()
+        if oldest is None or start >= oldest:
+            return start
+        if not self.clamp_to_retention:
+            self.note_retention_once(
+                logging.WARNING,
+                "%s: the API may keep only %d days and start %s is older: the older windows are asked "
+                "for (a window refused as too old is skipped), and older records may be missing at the source",
+                format_timestamp(start),
+            )
+            return start
+        if bookmark is None:
+            self.note_retention_once(
+                logging.INFO,
+                "%s: the API keeps about %d days of data; starting at %s instead of %s",
+                format_timestamp(oldest),
+                format_timestamp(start),
+            )
+        else:
+            self.report_unreadable(context, [(start, min(oldest, self.sync_end()))], self.read_before(context))
+        return oldest
+
+    def oldest_kept(self) -> dt.datetime | None:
+        """Where a window may start and still be inside the retention when its query is sent.
+
+        From the present, not the run's start: a partition may begin long after the run did.
+        """
+        return None if self.retention is None else utc_now() - self.retention + RETENTION_MARGIN
+
+    def note_retention_once(self, level: int, message: str, *args: t.Any) -> None:
+        """Once per stream, not once per partition: the start is the same for every partition."""
+        if not self._retention_noted and self.retention is not None:
+            self._retention_noted = True
+            self.logger.log(level, message, self.name, round(self.retention / dt.timedelta(days=1)), *args)
+
+    def read_before(self, context: Context | None) -> dt.datetime | None:
+        """How far earlier runs read this partition (None: never): `READ_THROUGH`, or in a state
+        written before it existed, the bookmark."""
+        value = self.get_context_state(context).get(READ_THROUGH)
+        return parse_timestamp(value) if value else self.bookmark(context)
+
+    def note_read_through(self, context: Context | None, value: dt.datetime) -> None:
+        """Windows up to `value` are whole; written with the next STATE. Never moves back."""
+        state = self.get_context_state(context)
+        previous = state.get(READ_THROUGH)
+        if not previous or value > parse_timestamp(previous):
+            state[READ_THROUGH] = format_timestamp(value)
+
+    def report_unreadable(
+        self,
+        context: Context | None,
+        ranges: Iterable[tuple[dt.datetime, dt.datetime]],
+        read_before: dt.datetime | None,
+    ) -> None:
+        """The parts after `read_before` of ranges the source no longer keeps: a gap in what was
+        loaded. One WARNING for the partition, and each range in the run report."""
+        if read_before is None:
+            return
+        merged = merge_ranges((max(start, read_before), end) for start, end in ranges)
+        if not merged:
+            return
+        partition = self.describe_partition(context)
+        for start, end in merged:
+            self._tap.run_report.gap(self.name, partition, start, end)  # type: ignore[attr-defined]
+        self.logger.warning(
+            "%s: %s: last read up to %s, longer ago than the API keeps data: the events from %s can no "
+            "longer be read and are missing from the destination",
+            self.name,
+            partition,
+            format_timestamp(read_before),
+            "; ".join(f"{format_timestamp(start)} to {format_timestamp(end)}" for start, end in merged),
+        )
+
+    def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
+        """`request_window`, except that an API refusing a window for being older than it keeps
+        (HTTP 400 for a window that starts before `oldest_kept`) is not the end of the run: the
+        part it no longer keeps goes to `refused`, and the rest of the window is read."""
+        yielded = False
+        try:
+            for record in self.request_window(window):
+                yielded = True
+                yield record
+        except APIRequestError as exc:
+            start, end = window["window_start"], window["window_end"]
+            oldest = self.oldest_kept()
+            if exc.status != 400 or yielded or oldest is None or start >= oldest:
+                raise
+            refused.append((start, min(end, oldest)))
+            if end > oldest:
+                yield from self.request_window(self.window_context(window, oldest, end))
+
+    def end_partition(
+        self,
+        context: Context | None,
+        refused: list[tuple[dt.datetime, dt.datetime]],
+        read_before: dt.datetime | None,
+    ) -> None:
+        """Say what the API refused for being too old: a gap when earlier runs read the partition,
+        else the start of a first run reaching further back than the API keeps (said once)."""
+        if not refused:
+            return
+        if read_before is not None:
+            self.report_unreadable(context, refused, read_before)
+        else:
+            self.note_retention_once(
+                logging.INFO,
+                "%s: the API refuses queries older than it keeps (%d days here); reading from %s, not %s",
+                format_timestamp(max(end for _, end in refused)),
+                format_timestamp(min(start for start, _ in refused)),
+            )
 
     def sync_end(self) -> dt.datetime:
         """Records newer than the run's start wait for the next run, so a run is a snapshot."""
@@ -652,18 +763,21 @@ class TimeWindowStream(TapEventsStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         if self.refused_earlier(context):
             return
+        read_before = self.read_before(context)
         start, end = self.sync_start(context), self.sync_end()
         key, precision = self.replication_key or "", self.timestamp_precision
         progress = WindowProgress()
+        refused: list[tuple[dt.datetime, dt.datetime]] = []
+        windows = self.window_contexts(context, start, end)
         try:
             for index, window, records in read_as_ready(
-                self.window_contexts(context, start, end),
-                self.request_window,
+                windows,
+                functools.partial(self.read_window, refused=refused),
                 workers=self.max_concurrent_requests,
                 chunk_size=self.config.get("page_size", 1000),
             ):
                 if records is None:
-                    self.commit_windows(context, progress, index)
+                    self.commit_windows(context, progress, index, windows)
                     continue
                 # Replication values made canonical here compare with the bounds as strings.
                 low = format_timestamp(window["window_start"], precision)
@@ -687,6 +801,7 @@ class TimeWindowStream(TapEventsStream):
         except APIRequestError as exc:
             self.get_context_state(context).pop("progress_markers", None)  # as above
             self.partition_failed(context, exc)
+        self.end_partition(context, refused, read_before)
 
     def warn_undated(self, count: int) -> None:
         """Records without a replication value belong to no window: skipped, but never silently."""
@@ -715,7 +830,9 @@ class TimeWindowStream(TapEventsStream):
         """All records the API returns for one window; overridden where windows must split."""
         yield from self.request_records(window)
 
-    def commit_windows(self, context: Context | None, progress: WindowProgress, index: int) -> None:
+    def commit_windows(
+        self, context: Context | None, progress: WindowProgress, index: int, windows: list[Context]
+    ) -> None:
         """Window `index` is whole: move the bookmark over the windows now whole from the oldest on,
         and emit STATE.
 
@@ -725,6 +842,7 @@ class TimeWindowStream(TapEventsStream):
         grew, newest = progress.finish(index)
         if not grew:
             return
+        self.note_read_through(context, windows[progress.whole.oldest_not_whole - 1]["window_end"])
         key = self.replication_key or ""
         state = self.get_context_state(context)
         previous = state.get("replication_key_value")

@@ -47,12 +47,15 @@ class MonitorEventsStream(MonitorStream):
     primary_keys = ("sid",)
     replication_key = "event_date"
     timestamp_fields = ("event_date",)
-    # Kept 30 days on most editions (13 months on some): a longer backfill only warns.
+    # Kept 30 days on most editions, 13 months on some: older days are asked for; a day the API
+    # refuses as too old is reported (`read_window`), one it trims comes back without those events.
     retention = dt.timedelta(days=30)
+    clamp_to_retention = False
 
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
-        day = f"{start:%Y-%m-%d}T00:00:00Z"
-        return {"StartDate": day, "EndDate": day}
+        # The time of day selects nothing, but it is sent: an API that refuses a StartDate older
+        # than it keeps then accepts the part of a day still kept (`read_window` retries with it).
+        return {"StartDate": format_timestamp(start), "EndDate": f"{start:%Y-%m-%d}T00:00:00Z"}
 
     @override
     def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
@@ -98,8 +101,7 @@ class MonitorAlertsStream(MonitorStream, ResultCapSplitting):
     primary_keys = ("sid",)
     replication_key = "date_created"
     timestamp_fields = ("date_created", "date_generated", "date_updated")
-    # A little less than 30 days, so that a query sent a few seconds later is still allowed.
-    retention = dt.timedelta(days=30) - dt.timedelta(minutes=5)
+    retention = dt.timedelta(days=30)
     clamp_to_retention = True
     records_noun = "alerts"
 

@@ -42,9 +42,8 @@ if t.TYPE_CHECKING:
 
 #: Twilio returns at most this many logs for one query, and says nothing when it stops there.
 RESULT_CAP = 10_000
-#: Logs are kept 30 days. A few minutes less, so that a query sent a little later is still
-#: inside it (logs that old are about to disappear anyway).
-LOG_RETENTION = dt.timedelta(days=30) - dt.timedelta(minutes=5)
+#: "Logs are available for the last 30 days only" (windows start `RETENTION_MARGIN` inside it).
+LOG_RETENTION = dt.timedelta(days=30)
 
 
 class SlidingWindowRateLimiter:

@@ -234,7 +234,10 @@ SETTINGS = th.PropertiesList(
         "start_date",
         th.DateTimeType,
         title="Start Date",
-        description="Earliest record to read (ISO 8601). Default: 30 days before now.",
+        description=(
+            "Earliest record to read (ISO 8601). Default: 30 days before now. Bounds the first run of a "
+            "partition; later runs resume from their bookmark (never before start_date when it is set)."
+        ),
     ),
     th.Property(
         "end_date",

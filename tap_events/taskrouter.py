@@ -16,8 +16,6 @@ if t.TYPE_CHECKING:
 
 #: Fields of `event_data` that TaskRouter sends as JSON text; the tap parses them into objects.
 JSON_STRING_FIELDS = ("task_attributes", "worker_attributes")
-#: Twilio redacts task attributes of events older than 43,200 minutes.
-ATTRIBUTE_REDACTION_AGE = dt.timedelta(minutes=43_200)
 
 
 def strict_timestamp(value: dt.datetime) -> str:
@@ -74,9 +72,10 @@ class TaskRouterEventsStream(TaskRouterStream, TimeWindowStream):
     timestamp_fields = ("event_date",)
     partition_path_keys = ("workspace_sid",)
     window_size = dt.timedelta(days=1)
-    # Kept 30 days; older task attributes are redacted. A longer backfill warns, it does not fail.
+    # Since 2021-11-30 a query reaching more than 30 days back is refused (HTTP 400): windows
+    # start inside the 30 days, so task attributes (redacted after 43,200 minutes) are never redacted.
     retention = dt.timedelta(days=30)
-    clamp_to_retention = False
+    clamp_to_retention = True
 
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         """[start, end) as whole seconds that cover it: StartDate rounded down, EndDate (inclusive)
@@ -85,17 +84,6 @@ class TaskRouterEventsStream(TaskRouterStream, TimeWindowStream):
         records at or after `end` are dropped by `get_records`: nothing of the window's last
         second can be missed either way."""
         return {"StartDate": strict_timestamp(floor_second(start)), "EndDate": strict_timestamp(ceil_second(end))}
-
-    def sync_start(self, context: Context | None) -> dt.datetime:
-        start = super().sync_start(context)
-        if start < self.run_started_at - ATTRIBUTE_REDACTION_AGE:
-            self.logger.warning(
-                "%s: Twilio redacts the task attributes of events older than 43,200 minutes "
-                "(30 days); events before %s may come without them",
-                self.name,
-                strict_timestamp(self.run_started_at - ATTRIBUTE_REDACTION_AGE),
-            )
-        return start
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         processed = super().post_process(row, context)

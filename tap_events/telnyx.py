@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 import typing as t
 
@@ -69,6 +70,11 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
     check_sorted = False
     # STATE is written after every page; the SDK's every-10,000-records STATE is not needed.
     STATE_MSG_FREQUENCY = sys.maxsize
+    # Telnyx does not document how long audit events are kept: the 30 days of the other APIs
+    # is assumed only to recognise a refusal; older windows are asked for (see `read_window`).
+    retention = dt.timedelta(days=30)
+    clamp_to_retention = False
+    unpartitioned = "the API key's organisation"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,7 +120,9 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         if self.refused_earlier(context):
             return
+        read_before = self.read_before(context)
         committed = self.bookmark(context)
+        refused: list[tuple[dt.datetime, dt.datetime]] = []
         if committed is not None:
             # Canonical, so that `_increment_stream_state` compares records with it as strings.
             self.get_context_state(context)["replication_key_value"] = format_timestamp(
@@ -122,7 +130,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
             )
         self._committed = committed
         try:
-            yield from self._read_pages(context, committed)
+            yield from self._read_pages(context, committed, refused)
         except APIRequestError as exc:
             # The bookmark moved with each record written: back to the last page read whole.
             state = self.get_context_state(context)
@@ -131,17 +139,21 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
             else:
                 state["replication_key_value"] = format_timestamp(self._committed, self.timestamp_precision)
             self.partition_failed(context, exc)
+        self.end_partition(context, refused, read_before)
 
     #: The bookmark of the last STATE written: what a failed read falls back to.
     _committed: dt.datetime | None = None
 
-    def _read_pages(self, context: Context | None, committed: dt.datetime | None) -> Iterable[dict[str, t.Any]]:
+    def _read_pages(
+        self, context: Context | None, committed: dt.datetime | None, refused: list[tuple[dt.datetime, dt.datetime]]
+    ) -> Iterable[dict[str, t.Any]]:
+        """Windows read ahead and written in order; `refused` collects the windows refused as too old."""
         start, end = self.sync_start(context), self.sync_end()
         newest: dt.datetime | None = None
         # Windows whole and in order: STATE after a page claims every record written before it.
         for window, records in read_ahead(
             self.window_contexts(context, start, end),
-            self.request_window,
+            functools.partial(self.read_window, refused=refused),
             workers=self.max_concurrent_requests,
             chunk_size=self.page_size + 1,  # a page and its PageEnd: STATE as soon as a page is written
         ):
@@ -174,6 +186,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
                 newest = created
                 record["created_at"] = normalize_timestamp(value, self.timestamp_precision)
                 yield record
+            self.note_read_through(context, window_end)  # its last page's PageEnd came after its last record
 
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         """A record of the lookback is older than the bookmark, which never moves backwards."""

@@ -59,12 +59,21 @@ def partitioned_state(
     stream: str, replication_key: str, bookmarks: dict[str, str], key: str = "account_sid"
 ) -> dict[str, t.Any]:
     """A STATE with one bookmark per partition (`key` value -> bookmark)."""
+    return state_of_partitions(
+        stream, replication_key, [({key: value}, bookmark) for value, bookmark in bookmarks.items()]
+    )
+
+
+def state_of_partitions(
+    stream: str, replication_key: str, bookmarks: t.Iterable[tuple[dict[str, t.Any], str]]
+) -> dict[str, t.Any]:
+    """A STATE with one bookmark per partition, each given as (context, bookmark)."""
     return {
         "bookmarks": {
             stream: {
                 "partitions": [
-                    {"context": {key: value}, "replication_key": replication_key, "replication_key_value": bookmark}
-                    for value, bookmark in bookmarks.items()
+                    {"context": context, "replication_key": replication_key, "replication_key_value": bookmark}
+                    for context, bookmark in bookmarks
                 ]
             }
         }

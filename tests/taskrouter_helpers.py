@@ -45,6 +45,11 @@ def sids(records: t.Iterable[dict[str, t.Any]]) -> set[str]:
     return {record["sid"] for record in records}
 
 
+def oldest_start(emulator: Emulator) -> str:
+    """A StartDate almost 30 days back: as far as TaskRouter allows (older is refused with 400)."""
+    return (emulator.now - dt.timedelta(days=30) + dt.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def get_events(emulator: Emulator, workspace_sid: str, **params: t.Any) -> requests.Response:
     """`GET /v1/Workspaces/{sid}/Events` straight at the emulator, as the default account."""
     return requests.get(

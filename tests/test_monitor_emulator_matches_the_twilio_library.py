@@ -87,3 +87,69 @@ def test_alert_queries_older_than_30_days_are_refused(emulator):
     )
 
     assert response.status_code == 400
+
+
+def test_previous_page_url_leads_back_to_the_page_before(emulator):
+    first = _client(emulator).monitor.v1.events.page(page_size=25)
+    second = first.next_page()
+    third = second.next_page()
+
+    back = third.previous_page()
+
+    assert [event.sid for event in back] == [event.sid for event in second]
+    assert [event.sid for event in back.previous_page()] == [event.sid for event in first]
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "1.5"])
+def test_a_page_that_is_not_a_whole_number_is_refused_with_400(emulator, page):
+    response = requests.get(
+        f"{emulator.base_url}/v1/Events",
+        params={"Page": page},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == 20001
+
+
+def _events_since(emulator, days: int) -> requests.Response:
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return requests.get(
+        f"{emulator.base_url}/v1/Events",
+        params={"StartDate": start, "PageSize": "1000"},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
+    )
+
+
+def test_events_older_than_the_retention_are_trimmed_silently_by_default(emulator):
+    response = _events_since(emulator, days=31)
+
+    assert response.status_code == 200
+    assert response.json()["events"]
+
+
+def test_events_older_than_the_retention_are_refused_when_switched_to_refuse(emulator):
+    emulator.monitor.retention_answer = "refuse"
+
+    refused, kept = _events_since(emulator, days=31), _events_since(emulator, days=29)
+
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"code", "message", "more_info", "status"}
+    assert kept.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "token", ["garbage", "PAeyJhIjogMSwgImIiOiAyfQ", "PBWyJ4IiwgInkiLCAwXQ"], ids=["text", "object", "size-0"]
+)
+def test_a_page_token_that_is_no_cursor_is_refused_with_400(emulator, token):
+    response = requests.get(
+        f"{emulator.base_url}/v1/Events",
+        params={"PageToken": token},
+        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+        timeout=10,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == 20001

@@ -147,7 +147,7 @@ def test_a_refused_telnyx_key_is_named_in_one_error_line_and_the_closing_line(te
     *errors, closing = error_lines(refused)
     [line] = errors
     assert "telnyx_audit_events" in line and "HTTP 401" in line and "Telnyx error 10009" in line
-    assert "the Telnyx account (telnyx_audit_events)" in closing
+    assert "the API key's organisation (telnyx_audit_events)" in closing
     assert DEFAULT_TELNYX_API_KEY not in refused.stderr + refused.stdout
     assert refused.returncode == 1
 

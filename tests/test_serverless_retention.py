@@ -58,3 +58,19 @@ def test_an_older_start_date_is_clamped_with_one_log_line(emulator):
     first_start = min(parse(parse_qs(urlsplit(seen.url).query)["StartDate"][0]) for seen in logs_requests(emulator))
     assert now - dt.timedelta(days=30) <= first_start <= now - dt.timedelta(days=29, hours=23, minutes=50)
     assert [record["sid"] for record in run.records[LOGS]] == [kept["sid"]]
+
+
+def test_emulator_refuses_a_start_date_older_than_30_days_when_switched_to_refuse(emulator):
+    emulator.serverless.retention_answer = "refuse"
+    environment = environments(emulator)[0]
+    now = dt.datetime.now(dt.UTC)
+
+    def logs_from(days: int) -> requests.Response:
+        params = {"StartDate": iso(now - dt.timedelta(days=days))}
+        return requests.get(logs_url(emulator, environment), params=params, auth=AUTH, timeout=10)
+
+    refused, kept = logs_from(31), logs_from(29)
+
+    assert refused.status_code == 400
+    assert refused.json()["code"] == 20001
+    assert kept.status_code == 200

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from tests.tap_runner import run_tap
-from tests.taskrouter_helpers import EVENTS, catalog, events_by_workspace, get_events, workspace_sids
+from tests.taskrouter_helpers import EVENTS, catalog, events_by_workspace, get_events, oldest_start, workspace_sids
 
 FIELDS = ("task_attributes", "worker_attributes")
 
@@ -14,7 +14,7 @@ FIELDS = ("task_attributes", "worker_attributes")
 def test_the_api_sends_attributes_as_json_strings(emulator):
     sid = workspace_sids(emulator)[0]
 
-    served = get_events(emulator, sid, StartDate="2020-01-01T00:00:00Z", PageSize=1000).json()["events"]
+    served = get_events(emulator, sid, StartDate=oldest_start(emulator), PageSize=1000).json()["events"]
 
     values = [event["event_data"][field] for event in served for field in FIELDS if field in event["event_data"]]
     assert values and all(isinstance(value, str) for value in values)

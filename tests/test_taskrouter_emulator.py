@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.taskrouter_helpers import get_events, parse, sids, workspace_sids
+from tests.taskrouter_helpers import get_events, oldest_start, parse, sids, workspace_sids
 
-OLDEST = "2020-01-01T00:00:00Z"
+LONG_AGO = "2020-01-01T00:00:00Z"
 
 
 def _first(emulator):
@@ -51,6 +51,8 @@ def test_minutes_sets_how_far_back_a_request_without_start_date_reads(emulator):
         ("StartDate", "2026-01-02"),
         ("EndDate", "2026-01-02T03:04:05.5Z"),
         ("EndDate", "2026-01-02 03:04:05Z"),
+        ("EndDate", "2026-01-02T03:04:05z"),
+        ("EndDate", "2026-01-02t03:04:05Z"),
     ],
 )
 def test_dates_not_in_the_strict_format_are_a_400_with_twilio_error_json(emulator, name, value):
@@ -81,7 +83,7 @@ def test_events_come_newest_first_ordered_by_event_date_ms_within_a_second(emula
     bursts = [second for second, count in Counter(e["event_date"] for e in events).items() if count > 1]
     assert bursts, "the data set has several events in one second"
     served = []
-    url: str | None = f"{emulator.base_url}/v1/Workspaces/{sid}/Events?StartDate={OLDEST}&PageSize=7"
+    url: str | None = f"{emulator.base_url}/v1/Workspaces/{sid}/Events?StartDate={oldest_start(emulator)}&PageSize=7"
     while url:
         body = requests.get(url, auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=10).json()
         served += body["events"]
@@ -98,14 +100,14 @@ def test_events_come_newest_first_ordered_by_event_date_ms_within_a_second(emula
 def test_next_page_url_carries_a_cursor_and_the_meta_of_the_spec(emulator):
     sid, _ = _first(emulator)
 
-    first = get_events(emulator, sid, StartDate=OLDEST, PageSize=5).json()
+    first = get_events(emulator, sid, StartDate=oldest_start(emulator), PageSize=5).json()
 
     meta = first["meta"]
     assert set(meta) == {"first_page_url", "key", "next_page_url", "page", "page_size", "previous_page_url", "url"}
     assert meta["key"] == "events"
     assert (meta["page"], meta["page_size"], meta["previous_page_url"]) == (0, 5, None)
     assert "PageToken=" in meta["next_page_url"]
-    assert "StartDate=2020-01-01T00%3A00%3A00Z" in meta["next_page_url"]
+    assert "StartDate=" + oldest_start(emulator).replace(":", "%3A") in meta["next_page_url"]
     second = requests.get(meta["next_page_url"], auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=10).json()
     assert second["meta"]["page"] == 1
     assert not sids(first["events"]) & sids(second["events"])
@@ -114,18 +116,28 @@ def test_next_page_url_carries_a_cursor_and_the_meta_of_the_spec(emulator):
 def test_page_without_page_token_is_ignored_and_returns_the_first_page_again(emulator):
     sid, _ = _first(emulator)
 
-    first = get_events(emulator, sid, StartDate=OLDEST, PageSize=5).json()
-    page_two = get_events(emulator, sid, StartDate=OLDEST, PageSize=5, Page=2).json()
+    first = get_events(emulator, sid, StartDate=oldest_start(emulator), PageSize=5).json()
+    page_two = get_events(emulator, sid, StartDate=oldest_start(emulator), PageSize=5, Page=2).json()
 
     assert [event["sid"] for event in page_two["events"]] == [event["sid"] for event in first["events"]]
 
 
-def test_events_older_than_30_days_are_not_kept(emulator):
+def test_a_start_date_more_than_30_days_back_is_refused_with_400(emulator):
+    sid, _ = _first(emulator)
+
+    response = get_events(emulator, sid, StartDate=LONG_AGO)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == 20001
+
+
+def test_in_the_trim_reading_events_older_than_30_days_are_not_kept(emulator):
+    emulator.taskrouter.retention_answer = "trim"
     sid, _ = _first(emulator)
     old = emulator.taskrouter.add_event(sid, emulator.now - dt.timedelta(days=31))
     kept = emulator.taskrouter.add_event(sid, emulator.now - dt.timedelta(days=29, hours=23))
 
-    served = sids(get_events(emulator, sid, StartDate=OLDEST, PageSize=1000).json()["events"])
+    served = sids(get_events(emulator, sid, StartDate=LONG_AGO, PageSize=1000).json()["events"])
 
     assert kept["sid"] in served
     assert old["sid"] not in served
@@ -135,7 +147,7 @@ def test_a_deleted_workspace_answers_404_with_twilio_error_20404(emulator):
     sid, _ = _first(emulator)
     emulator.taskrouter.delete_workspace(sid)
 
-    response = get_events(emulator, sid, StartDate=OLDEST)
+    response = get_events(emulator, sid, StartDate=oldest_start(emulator))
 
     assert response.status_code == 404
     assert response.json()["code"] == 20404
@@ -174,7 +186,7 @@ def test_event_type_filter_is_echoed_in_meta_and_selects_that_type(emulator):
     sid, events = _first(emulator)
     event_type = events[0]["event_type"]
 
-    body = get_events(emulator, sid, StartDate=OLDEST, EventType=event_type, PageSize=1000).json()
+    body = get_events(emulator, sid, StartDate=oldest_start(emulator), EventType=event_type, PageSize=1000).json()
 
     assert sids(body["events"]) == {event["sid"] for event in events if event["event_type"] == event_type}
     assert f"EventType={event_type}" in body["meta"]["url"]

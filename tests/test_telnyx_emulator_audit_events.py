@@ -8,7 +8,9 @@ import math
 import re
 
 import pytest
+import requests
 
+from emulator.server import DEFAULT_TELNYX_API_KEY
 from tests.telnyx_helpers import events, get_audit_events, parse
 
 pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
@@ -182,3 +184,43 @@ def test_a_late_event_becomes_visible_after_the_given_number_of_requests(emulato
     assert _ids(second) != [late["id"]]
     assert _ids(third) == [late["id"]]
     assert third.json()["meta"]["total_results"] == first.json()["meta"]["total_results"] + 1
+
+
+def test_an_unknown_v2_path_answers_404_with_telnyx_error_json(emulator):
+    response = requests.get(
+        f"{emulator.base_url}/v2/no_such_resource",
+        headers={"Authorization": f"Bearer {DEFAULT_TELNYX_API_KEY}"},
+        timeout=10,
+    )
+
+    assert response.status_code == 404
+    (error,) = response.json()["errors"]
+    assert set(error) == {"code", "title", "detail"}
+
+
+def _created_after(emulator, days: int) -> dict[str, str]:
+    return {"filter[created_after]": (emulator.now - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def test_with_a_retention_an_older_created_after_is_trimmed_silently(emulator):
+    emulator.telnyx.retention = dt.timedelta(days=30)
+    emulator.telnyx.add_event(emulator.now - dt.timedelta(days=31))
+
+    response = get_audit_events(emulator, {**_created_after(emulator, 40), "page[size]": 250})
+
+    assert response.status_code == 200
+    assert all(parse(event["created_at"]) > emulator.now - dt.timedelta(days=30) for event in response.json()["data"])
+
+
+def test_with_a_retention_an_older_created_after_is_refused_when_switched_to_refuse(emulator):
+    emulator.telnyx.retention = dt.timedelta(days=30)
+    emulator.telnyx.retention_answer = "refuse"
+
+    refused, kept = (
+        get_audit_events(emulator, _created_after(emulator, 31)),
+        get_audit_events(emulator, _created_after(emulator, 29)),
+    )
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "10015"
+    assert kept.status_code == 200

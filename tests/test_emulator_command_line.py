@@ -1,0 +1,35 @@
+"""`python -m emulator` on its own: the switch that makes every API refuse queries older than it keeps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import requests
+
+from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+
+def test_retention_answer_refuse_makes_monitor_events_refuse_old_queries():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", "0", "--retention-answer", "refuse"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().split()[-1]
+        old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        response = requests.get(
+            f"{base_url}/v1/Events",
+            params={"StartDate": old},
+            auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
+            timeout=10,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert response.status_code == 400
