@@ -49,11 +49,14 @@ def records_of(run: TapRun, account_sid: str) -> dict[str, list[str]]:
 
 
 def partitions_of(run: TapRun, account_sid: str) -> dict[str, list[dict[str, t.Any]]]:
-    """Every partition state of one account in the run's last STATE, per stream."""
+    """Every partition state of one account in the run's last STATE, per stream, without
+    `read_through` (the moment each run started, which differs between the two runs)."""
     bookmarks = run.final_state["bookmarks"]
     return {
         stream: [
-            p for p in bookmarks.get(stream, {}).get("partitions", []) if p["context"]["account_sid"] == account_sid
+            {key: value for key, value in p.items() if key != "read_through"}
+            for p in bookmarks.get(stream, {}).get("partitions", [])
+            if p["context"]["account_sid"] == account_sid
         ]
         for stream in TWILIO_STREAMS
     }
