@@ -1,0 +1,23 @@
+{#- Credentials created, rotated or deleted: Twilio API keys, auth tokens and signing keys, Telnyx
+    API keys. One finding per event. Tune: `credential_resource_types`. -#}
+{%- set types = var('credential_resource_types') -%}
+
+select
+    activity_key as finding_key,
+    occurred_at as detected_at,
+    provider,
+    account_id,
+    actor_id,
+    actor_type,
+    source_ip,
+    interface,
+    resource_type,
+    resource_id,
+    case when activity = 'other' then 'rotated' else activity end as credential_action,
+    event_type,
+    message
+from {{ ref('activity') }}
+where category = 'account_change'
+  and lower(coalesce(resource_type, split_part(event_type, '.', 1))) in (
+      {%- for type in types %}'{{ type | lower }}'{{ ", " if not loop.last }}{% endfor -%}
+  )

@@ -1,0 +1,16 @@
+with logs as ({{ newest_extraction(source('tap_events', 'twilio_serverless_logs'), 'sid') }})
+
+select
+    sid,
+    account_sid,
+    service_sid,
+    environment_sid,
+    function_sid,
+    build_sid,
+    deployment_sid,
+    request_sid,
+    cast(date_created as {{ dbt.type_timestamp() }}) as date_created,
+    level,
+    message,
+    url
+from logs

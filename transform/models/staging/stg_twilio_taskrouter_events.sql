@@ -1,0 +1,18 @@
+with events as ({{ newest_extraction(source('tap_events', 'twilio_taskrouter_events'), 'sid') }})
+
+select
+    sid,
+    account_sid,
+    workspace_sid,
+    cast(event_date as {{ dbt.type_timestamp() }}) as event_date,
+    event_type,
+    resource_type,
+    resource_sid,
+    actor_sid,
+    actor_type,
+    source,
+    source_ip_address,
+    description,
+    {{ as_json('event_data') }} as event_data,
+    url
+from events
