@@ -13,6 +13,7 @@ import datetime as dt
 import random
 import typing as t
 
+from emulator.audit_scenarios import MONITOR_EVENT_TYPES, Planted, plant_monitor
 from emulator.server import DEFAULT_ACCOUNT_SID, Emulator, Request, Response, twilio_error
 from emulator.twilio import (
     SortedRecords,
@@ -23,17 +24,8 @@ from emulator.twilio import (
     twilio_timestamp,
 )
 
-EVENT_TYPES = [
-    ("account", "account.updated"),
-    ("phone-number", "phone-number.created"),
-    ("phone-number", "phone-number.updated"),
-    ("phone-number", "phone-number.deleted"),
-    ("recording", "recording.deleted"),
-    ("call", "call.deleted"),
-    ("sip-domain", "sip-domain.updated"),
-    ("application", "application.created"),
-    ("message", "message.deleted"),
-]
+#: The published event types the random events draw from (the catalogue lives with the scenarios).
+EVENT_TYPES = MONITOR_EVENT_TYPES
 EVENT_FILTERS = ("ActorSid", "EventType", "ResourceSid", "SourceIpAddress")
 EVENT_FILTER_FIELDS = dict(
     zip(EVENT_FILTERS, ("actor_sid", "event_type", "resource_sid", "source_ip_address"), strict=True)
@@ -52,6 +44,7 @@ class MonitorAPI:
         monitor_alerts: int = 150,
         monitor_days: int = 29,
         event_retention_days: int = 30,
+        audit_scenarios: bool = True,
         **_: t.Any,
     ) -> None:
         self.emulator = emulator
@@ -61,7 +54,11 @@ class MonitorAPI:
         self.events: dict[str, SortedRecords] = {}
         self.alerts: dict[str, SortedRecords] = {}
         self.sizes = (monitor_events, monitor_alerts, monitor_days)
+        #: What the detections of transform/ must find (emulator/audit_scenarios.py).
+        self.planted = Planted()
         self.add_account(DEFAULT_ACCOUNT_SID)
+        if audit_scenarios:
+            plant_monitor(self, DEFAULT_ACCOUNT_SID, self.planted)
 
     def routes(self) -> list[tuple[str, str, t.Callable[..., Response]]]:
         return [("GET", r"/v1/Events", self.list_events), ("GET", r"/v1/Alerts", self.list_alerts)]

@@ -28,6 +28,7 @@ import threading
 import typing as t
 import uuid
 
+from emulator.audit_scenarios import Planted, plant_telnyx
 from emulator.server import Emulator, HTTPError, Request, Response, telnyx_error
 
 DEFAULT_ORGANIZATION = "org-emulator"
@@ -112,6 +113,7 @@ class TelnyxAPI:
         *,
         telnyx_events: int = 240,
         telnyx_days: int = 3,
+        audit_scenarios: bool = True,
         **_: t.Any,
     ) -> None:
         self.emulator = emulator
@@ -126,6 +128,10 @@ class TelnyxAPI:
         self._lock = threading.Lock()
         self._pending: list[tuple[int, str, dict[str, t.Any]]] = []
         self.generate(DEFAULT_ORGANIZATION, telnyx_events, telnyx_days)
+        #: What the detections of transform/ must find (emulator/audit_scenarios.py).
+        self.planted = Planted()
+        if audit_scenarios:
+            plant_telnyx(self, DEFAULT_ORGANIZATION, self.planted)
 
     def routes(self) -> list[tuple[str, str, t.Callable[..., Response]]]:
         return [("GET", r"/v2/audit_events", self.list_audit_events)]

@@ -60,3 +60,12 @@ case when json_type({{ as_json(expression) }}) = 'ARRAY' then {{ as_json(express
 {% macro postgres__json_array_or_empty(expression) -%}
 case when jsonb_typeof({{ as_json(expression) }}) = 'array' then {{ as_json(expression) }} else {{ empty_json_array() }} end
 {%- endmacro %}
+
+{#- Whether a `changes` list has a field named `prefix` or `prefix.…` (for any of `prefixes`). -#}
+{% macro changes_touch(changes, prefixes) %}{{ return(adapter.dispatch('changes_touch', 'tap_events_audit')(changes, prefixes)) }}{% endmacro %}
+{% macro default__changes_touch(changes, prefixes) -%}
+regexp_matches(cast({{ changes }} as varchar), '"field": ?"({{ prefixes | join("|") }})[."]')
+{%- endmacro %}
+{% macro postgres__changes_touch(changes, prefixes) -%}
+(cast({{ changes }} as text) ~ '"field": ?"({{ prefixes | join("|") }})[."]')
+{%- endmacro %}

@@ -1,5 +1,7 @@
-{#- Credentials created, rotated or deleted: Twilio API keys, auth tokens and signing keys, Telnyx
-    API keys. One finding per event. Tune: `credential_resource_types`. -#}
+{#- Credentials created, rotated or deleted: Twilio API keys, auth tokens and signing keys (by
+    Monitor resource type), Telnyx API keys (by `record_type` where it names one, or by the changed
+    fields: Telnyx documents no resource type). One finding per event.
+    Tune: `credential_resource_types`, `telnyx_credential_fields`. -#}
 {%- set types = var('credential_resource_types') -%}
 
 select
@@ -18,6 +20,9 @@ select
     message
 from {{ ref('activity') }}
 where category = 'account_change'
-  and lower(coalesce(resource_type, split_part(event_type, '.', 1))) in (
-      {%- for type in types %}'{{ type | lower }}'{{ ", " if not loop.last }}{% endfor -%}
+  and (
+      lower(coalesce(resource_type, split_part(event_type, '.', 1))) in (
+          {%- for type in types %}'{{ type | lower }}'{{ ", " if not loop.last }}{% endfor -%}
+      )
+      or (provider = 'telnyx' and {{ changes_touch('changes', var('telnyx_credential_fields')) }})
   )

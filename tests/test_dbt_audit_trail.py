@@ -1,0 +1,178 @@
+"""The audit trail in SQL, end to end: `meltano run tap-events <loader> dbt-<warehouse>:build`
+into DuckDB and into a real PostgreSQL server, twice, with new events in between.
+
+`dbt build` runs every model with its data tests and unit tests (a failure fails the run). Then:
+`activity` has one row per loaded event, per stream; the second run adds exactly the new events;
+and each starter detection finds exactly what the emulator planted (emulator/audit_scenarios.py)
+plus, for credentials, the random API-key events — nothing in the rest of the data set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from emulator import Emulator
+from emulator.monitor import MonitorAPI
+from emulator.telnyx import TelnyxAPI
+from tests.meltano_helpers import (
+    LOADERS,
+    DuckDBWarehouse,
+    PostgresCluster,
+    PostgresWarehouse,
+    add_one_record_per_stream,
+    api,
+    emulated_records,
+    install_plugins,
+    meltano,
+    meltano_env,
+    parse,
+    require_postgres,
+    small_emulator,
+)
+
+#: The event streams `activity` is built from, with their primary key and provider.
+EVENT_STREAMS = {
+    "twilio_monitor_events": ("sid", "twilio"),
+    "twilio_monitor_alerts": ("sid", "twilio"),
+    "twilio_taskrouter_events": ("sid", "twilio"),
+    "twilio_serverless_logs": ("sid", "twilio"),
+    "telnyx_audit_events": ("id", "telnyx"),
+}
+#: A day and more back: the alert surge needs a day of baseline before it.
+HISTORY = dt.timedelta(hours=28)
+UTILITY = {"target-duckdb": "dbt-duckdb", "target-postgres": "dbt-postgres"}
+
+
+@dataclass
+class Snapshot:
+    loaded: dict[str, set[str]]  # activity keys of the rows each raw table holds
+    activity: dict[str, list[str]]  # activity keys per stream
+
+
+@dataclass
+class AuditTrail:
+    emulator: Emulator
+    since: dt.datetime
+    warehouse: DuckDBWarehouse | PostgresWarehouse
+    first: Snapshot
+    added: dict[str, str]
+    second: Snapshot
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresCluster]:
+    with PostgresCluster(require_postgres()) as cluster:
+        yield cluster
+
+
+def snapshot(warehouse: DuckDBWarehouse | PostgresWarehouse) -> Snapshot:
+    loaded = {
+        stream: {f"{provider}:{key}" for (key,) in warehouse.keys(stream, [column])}
+        for stream, (column, provider) in EVENT_STREAMS.items()
+    }
+    activity: dict[str, list[str]] = {stream: [] for stream in EVENT_STREAMS}
+    for stream, key in warehouse.query("select stream, activity_key from analytics.activity"):
+        activity[stream].append(key)
+    return Snapshot(loaded, activity)
+
+
+@pytest.fixture(scope="module", params=LOADERS)
+def trail(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditTrail]:
+    loader = request.param
+    install_plugins()
+    home: Path = tmp_path_factory.mktemp(f"dbt-{loader}")
+    with ExitStack() as stack:
+        emulator = stack.enter_context(small_emulator())
+        since = (dt.datetime.now(dt.UTC) - HISTORY).replace(microsecond=0)
+        warehouse: DuckDBWarehouse | PostgresWarehouse
+        if loader == "target-duckdb":
+            warehouse = DuckDBWarehouse(home / "warehouse.duckdb")
+            env = meltano_env(emulator, home, since, DBT_DUCKDB_PATH=str(home / "warehouse.duckdb"))
+        else:
+            cluster: PostgresCluster = request.getfixturevalue("postgres")
+            database = cluster.create_database("audit_trail")
+            warehouse = PostgresWarehouse(cluster.conninfo(database))
+            connection = {"HOST": "127.0.0.1", "PORT": str(cluster.port), "USER": cluster.superuser}
+            env = meltano_env(
+                emulator,
+                home,
+                since,
+                **{f"TARGET_POSTGRES_{name}": value for name, value in connection.items()},
+                TARGET_POSTGRES_PASSWORD="unused",  # the throw-away server trusts local connections
+                TARGET_POSTGRES_DATABASE=database,
+                **{f"DBT_POSTGRES_{name}": value for name, value in connection.items()},
+                DBT_POSTGRES_PASSWORD="unused",
+                DBT_POSTGRES_DBNAME=database,
+            )
+        pipeline = ("run", "tap-events", loader, f"{UTILITY[loader]}:build")
+        meltano(*pipeline, env=env, timeout=600)
+        first = snapshot(warehouse)
+        added = add_one_record_per_stream(emulator, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2))
+        meltano(*pipeline, env=env, timeout=600)
+        second = snapshot(warehouse)
+        new = {stream: f"{EVENT_STREAMS[stream][1]}:{added[stream][0]}" for stream in EVENT_STREAMS if stream in added}
+        yield AuditTrail(emulator, since, warehouse, first, new, second)
+
+
+def findings(trail: AuditTrail, detection: str, *columns: str) -> set[tuple]:
+    rows = trail.warehouse.query(f"select {', '.join(columns)} from analytics.{detection}")
+    return {tuple(row) for row in rows}
+
+
+def test_activity_has_one_row_per_loaded_event_per_stream(trail):
+    for run in (trail.first, trail.second):
+        for stream, keys in run.activity.items():
+            assert run.loaded[stream], stream
+            assert len(keys) == len(set(keys)) == len(run.loaded[stream]), stream
+            assert set(keys) == run.loaded[stream], stream
+
+
+def test_a_second_run_adds_exactly_the_new_events(trail):
+    assert set(trail.added) == set(EVENT_STREAMS)
+    for stream in EVENT_STREAMS:
+        before, after = set(trail.first.activity[stream]), set(trail.second.activity[stream])
+        assert after - before == {trail.added[stream]}, stream
+        assert before <= after, stream
+
+
+def test_credential_changes_are_found(trail):
+    monitor = [
+        f"twilio:{event['sid']}"
+        for event in emulated_records(trail.emulator, "twilio_monitor_events", trail.since)
+        if event["resource_type"] == "api-key"
+    ]
+    telnyx = [
+        f"telnyx:{event['id']}"
+        for event in emulated_records(trail.emulator, "telnyx_audit_events", trail.since)
+        if any(re.match(r"api_key[.]", change["field"]) for change in event["changes"] or [])
+    ]
+    planted = api(trail.emulator, MonitorAPI).planted.credential_changes
+    planted_telnyx = api(trail.emulator, TelnyxAPI).planted.credential_changes
+    assert {f"twilio:{sid}" for sid in planted} <= set(monitor)
+    assert {f"telnyx:{event_id}" for event_id in planted_telnyx} <= set(telnyx)
+    assert findings(trail, "detect_credential_changes", "finding_key") == {(key,) for key in monitor + telnyx}
+
+
+def test_a_console_login_from_a_new_ip_is_found(trail):
+    planted = api(trail.emulator, MonitorAPI).planted.new_login_ips
+    assert findings(trail, "detect_new_login_ip", "finding_key") == {(f"twilio:{sid}",) for sid in planted}
+
+
+def test_an_alert_surge_is_found(trail):
+    found = {
+        (account, code, parse(hour))
+        for account, code, hour in findings(trail, "detect_alert_surges", "account_id", "error_code", "hour_start")
+    }
+    assert found == api(trail.emulator, MonitorAPI).planted.alert_surges
+
+
+def test_bulk_deletions_are_found(trail):
+    planted = api(trail.emulator, MonitorAPI).planted.bulk_deletions
+    assert findings(trail, "detect_bulk_deletions", "finding_key") == {(f"twilio:{sid}",) for sid in planted}
