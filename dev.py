@@ -52,7 +52,7 @@ def free_port() -> int:
 
 
 def demo() -> None:
-    """Emulator -> tap-events -> target-duckdb through Meltano, then a summary of the warehouse."""
+    """Emulator -> tap-events -> target-duckdb -> dbt through Meltano, then a summary of the warehouse."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     emulator = subprocess.Popen([str(PYTHON), "-m", "emulator", "--port", str(port)], cwd=ROOT)
@@ -68,7 +68,8 @@ def demo() -> None:
                 time.sleep(0.1)
         (ROOT / "output").mkdir(exist_ok=True)
         run("meltano", "--environment=emulator", "install", env=env)
-        run("meltano", "--environment=emulator", "run", "tap-events", "target-duckdb", env=env)
+        # The load, then the audit trail in SQL (transform/): models, data tests and unit tests.
+        run("meltano", "--environment=emulator", "run", "tap-events", "target-duckdb", "dbt-duckdb:build", env=env)
     finally:
         emulator.terminate()
         emulator.wait()

@@ -176,3 +176,17 @@ def test_an_alert_surge_is_found(trail):
 def test_bulk_deletions_are_found(trail):
     planted = api(trail.emulator, MonitorAPI).planted.bulk_deletions
     assert findings(trail, "detect_bulk_deletions", "finding_key") == {(f"twilio:{sid}",) for sid in planted}
+
+
+def readme_queries() -> list[str]:
+    """The SQL examples of the README's "The audit trail in SQL" section."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## The audit trail in SQL", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sql\n(.*?)```", section, re.S)
+
+
+def test_the_readme_example_queries_run(trail):
+    queries = readme_queries()
+    assert len(queries) == 3
+    for query in queries:
+        trail.warehouse.query(query.strip().rstrip(";"))
