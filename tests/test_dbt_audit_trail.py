@@ -1,5 +1,8 @@
 """The audit trail in SQL, end to end: `meltano run tap-events <loader> dbt-<warehouse>:build`
-into DuckDB and into a real PostgreSQL server, twice, with new events in between.
+into DuckDB and into a real PostgreSQL server, twice, with new events in between. Both loaders
+upsert on the primary keys (target-postgres 0.8 does so whenever a stream has keys, whatever its
+`load_method`), so before the second run the PostgreSQL tables get the copies an append-only loader
+keeps — older and newer extractions of a few records — for staging to resolve.
 
 `dbt build` runs every model with its data tests and unit tests (a failure fails the run). Then:
 `activity` has one row per loaded event, per stream; the second run adds exactly the new events;
@@ -58,6 +61,7 @@ class Snapshot:
 
 @dataclass
 class AuditTrail:
+    loader: str
     emulator: Emulator
     since: dt.datetime
     warehouse: DuckDBWarehouse | PostgresWarehouse
@@ -114,11 +118,32 @@ def trail(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         pipeline = ("run", "tap-events", loader, f"{UTILITY[loader]}:build")
         meltano(*pipeline, env=env, timeout=600)
         first = snapshot(warehouse)
+        if isinstance(warehouse, PostgresWarehouse):
+            append_copies(warehouse)
         added = add_one_record_per_stream(emulator, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2))
         meltano(*pipeline, env=env, timeout=600)
         second = snapshot(warehouse)
         new = {stream: f"{EVENT_STREAMS[stream][1]}:{added[stream][0]}" for stream in EVENT_STREAMS if stream in added}
-        yield AuditTrail(emulator, since, warehouse, first, new, second)
+        yield AuditTrail(loader, emulator, since, warehouse, first, new, second)
+
+
+def append_copies(warehouse: PostgresWarehouse) -> None:
+    """Per event stream, a day-older copy of 3 records and an hour-newer copy of 3 others (without
+    the primary key target-postgres made: an append-only loader's table has none)."""
+    import psycopg
+
+    with psycopg.connect(warehouse.conninfo) as connection:
+        for stream, (column, _) in EVENT_STREAMS.items():
+            table = f"tap_events.{stream}"
+            connection.execute(f"alter table {table} drop constraint {stream}_pkey")  # type: ignore[arg-type]
+            for offset, order in (("- interval '1 day'", "asc"), ("+ interval '1 hour'", "desc")):
+                connection.execute(
+                    f"create temporary table copies as select * from {table} "  # type: ignore[arg-type]
+                    f"order by {column} {order} limit 3"
+                )
+                connection.execute(f"update copies set _sdc_batched_at = _sdc_batched_at {offset}")  # type: ignore[arg-type]
+                connection.execute(f"insert into {table} select * from copies")  # type: ignore[arg-type]
+                connection.execute("drop table copies")
 
 
 def findings(trail: AuditTrail, detection: str, *columns: str) -> set[tuple]:
@@ -142,6 +167,22 @@ def test_a_second_run_adds_exactly_the_new_events(trail):
         assert before <= after, stream
 
 
+def test_staging_keeps_one_row_per_key_the_newest_extraction(trail):
+    for stream, (column, _) in EVENT_STREAMS.items():
+        raw = trail.warehouse.keys(stream, [column])
+        staged = trail.warehouse.query(f"select {column}, loaded_at from analytics.stg_{stream}")
+        assert len(staged) == len({key for key, _ in staged}) == len(set(raw)), stream
+        if trail.loader == "target-duckdb":  # upserts: one row per key, no `_sdc_` columns
+            assert len(raw) == len(set(raw)), stream
+            assert {loaded for _, loaded in staged} == {None}, stream
+        else:  # with the copies an append-only loader keeps
+            assert len(raw) == len(set(raw)) + 6, stream
+            newest = dict(
+                trail.warehouse.query(f"select {column}, max(_sdc_batched_at) from tap_events.{stream} group by 1")
+            )
+            assert dict(staged) == newest, stream
+
+
 def test_credential_changes_are_found(trail):
     monitor = [
         f"twilio:{event['sid']}"
@@ -155,6 +196,7 @@ def test_credential_changes_are_found(trail):
     ]
     planted = api(trail.emulator, MonitorAPI).planted.credential_changes
     planted_telnyx = api(trail.emulator, TelnyxAPI).planted.credential_changes
+    assert len(planted) == len(planted_telnyx) == 2
     assert {f"twilio:{sid}" for sid in planted} <= set(monitor)
     assert {f"telnyx:{event_id}" for event_id in planted_telnyx} <= set(telnyx)
     assert findings(trail, "detect_credential_changes", "finding_key") == {(key,) for key in monitor + telnyx}
@@ -162,6 +204,7 @@ def test_credential_changes_are_found(trail):
 
 def test_a_console_login_from_a_new_ip_is_found(trail):
     planted = api(trail.emulator, MonitorAPI).planted.new_login_ips
+    assert len(planted) == 1
     assert findings(trail, "detect_new_login_ip", "finding_key") == {(f"twilio:{sid}",) for sid in planted}
 
 
@@ -170,11 +213,14 @@ def test_an_alert_surge_is_found(trail):
         (account, code, parse(hour))
         for account, code, hour in findings(trail, "detect_alert_surges", "account_id", "error_code", "hour_start")
     }
-    assert found == api(trail.emulator, MonitorAPI).planted.alert_surges
+    planted = api(trail.emulator, MonitorAPI).planted.alert_surges
+    assert len(planted) == 1
+    assert found == planted
 
 
 def test_bulk_deletions_are_found(trail):
     planted = api(trail.emulator, MonitorAPI).planted.bulk_deletions
+    assert len(planted) == 1
     assert findings(trail, "detect_bulk_deletions", "finding_key") == {(f"twilio:{sid}",) for sid in planted}
 
 

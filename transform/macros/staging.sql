@@ -1,6 +1,6 @@
-{#- One row per primary key of a loaded table, the newest extraction winning. Append-only loaders
-    keep every copy the tap's lookback re-read; upserting ones already keep one (target-duckdb
-    writes no `_sdc_` columns, and there any copy is the only one). -#}
+{#- One row per primary key of a loaded table, the newest extraction winning, with its `loaded_at`
+    (`_sdc_batched_at`). Append-only loaders keep every copy the tap's lookback re-read; upserting
+    ones already keep one (target-duckdb writes no `_sdc_` columns: `loaded_at` is null there). -#}
 {% macro newest_extraction(relation, key) %}
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
     {%- set order = [] -%}
@@ -10,6 +10,7 @@
     select * from (
         select
             loaded.*,
+            {{ '_sdc_batched_at' if '_sdc_batched_at' in columns else 'cast(null as ' ~ dbt.type_timestamp() ~ ')' }} as loaded_at,
             row_number() over (
                 partition by {{ key }}
                 order by {{ order | join(', ') if order else key }}

@@ -10,5 +10,6 @@ select
     record_type,
     resource_id,
     alternate_resource_id,
-    {{ json_array_or_empty('changes') }} as changes
+    {{ json_array_or_empty('changes') }} as changes,
+    cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 from events

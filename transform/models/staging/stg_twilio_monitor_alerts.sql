@@ -15,5 +15,6 @@ select
     resource_sid,
     service_sid,
     api_version,
-    url
+    url,
+    cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 from alerts

@@ -14,5 +14,6 @@ select
     description,
     {{ as_json('event_data') }} as event_data,
     {{ as_json('links') }} as links,
-    url
+    url,
+    cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 from events

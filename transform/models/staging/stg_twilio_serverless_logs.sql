@@ -12,5 +12,6 @@ select
     cast(date_created as {{ dbt.type_timestamp() }}) as date_created,
     level,
     message,
-    url
+    url,
+    cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 from logs

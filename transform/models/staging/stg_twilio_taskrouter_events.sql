@@ -14,5 +14,6 @@ select
     source_ip_address,
     description,
     {{ as_json('event_data') }} as event_data,
-    url
+    url,
+    cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 from events
