@@ -1,7 +1,17 @@
 {#- One row per primary key of a loaded table, the newest extraction winning, with its `loaded_at`
     (`_sdc_batched_at`). Append-only loaders keep every copy the tap's lookback re-read; upserting
-    ones already keep one (target-duckdb writes no `_sdc_` columns: `loaded_at` is null there). -#}
-{% macro newest_extraction(relation, key) %}
+    ones already keep one (target-duckdb writes no `_sdc_` columns: `loaded_at` is null there).
+    A table the loader never made (a provider without credentials is skipped) reads as no rows of
+    `read_columns`, so that the project builds for Twilio or Telnyx alone. -#}
+{% macro newest_extraction(relation, key, read_columns) %}
+    {%- if execute and load_relation(relation) is none -%}
+    select
+        {%- for column in read_columns %}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {%- endfor %}
+        cast(null as {{ dbt.type_timestamp() }}) as loaded_at
+    where 1 = 0
+    {%- else -%}
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
     {%- set order = [] -%}
     {%- for column in ['_sdc_batched_at', '_sdc_extracted_at', '_sdc_sequence'] if column in columns -%}
@@ -18,6 +28,7 @@
         from {{ relation }} as loaded
     ) as ranked
     where extraction_rank = 1
+    {%- endif %}
 {% endmacro %}
 
 {#- What happened to the resource, as OCSF's activity (created, updated, deleted or other): from

@@ -1,4 +1,6 @@
-with events as ({{ newest_extraction(source('tap_events', 'telnyx_audit_events'), 'id') }})
+with events as ({{ newest_extraction(source('tap_events', 'telnyx_audit_events'), 'id', [
+    'id', 'organization_id', 'created_at', 'change_type', 'change_made_by', 'user_id', 'record_type', 'resource_id', 'alternate_resource_id', 'changes',
+]) }})
 
 select
     id,

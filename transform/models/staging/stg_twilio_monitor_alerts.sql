@@ -1,4 +1,6 @@
-with alerts as ({{ newest_extraction(source('tap_events', 'twilio_monitor_alerts'), 'sid') }})
+with alerts as ({{ newest_extraction(source('tap_events', 'twilio_monitor_alerts'), 'sid', [
+    'sid', 'account_sid', 'date_created', 'date_generated', 'date_updated', 'error_code', 'log_level', 'alert_text', 'more_info', 'request_method', 'request_url', 'resource_sid', 'service_sid', 'api_version', 'url',
+]) }})
 
 select
     sid,

@@ -1,4 +1,6 @@
-with events as ({{ newest_extraction(source('tap_events', 'twilio_monitor_events'), 'sid') }})
+with events as ({{ newest_extraction(source('tap_events', 'twilio_monitor_events'), 'sid', [
+    'sid', 'account_sid', 'event_date', 'event_type', 'resource_type', 'resource_sid', 'actor_sid', 'actor_type', 'source', 'source_ip_address', 'description', 'event_data', 'links', 'url',
+]) }})
 
 select
     sid,

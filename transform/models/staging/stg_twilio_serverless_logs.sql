@@ -1,4 +1,6 @@
-with logs as ({{ newest_extraction(source('tap_events', 'twilio_serverless_logs'), 'sid') }})
+with logs as ({{ newest_extraction(source('tap_events', 'twilio_serverless_logs'), 'sid', [
+    'sid', 'account_sid', 'service_sid', 'environment_sid', 'function_sid', 'build_sid', 'deployment_sid', 'request_sid', 'date_created', 'level', 'message', 'url',
+]) }})
 
 select
     sid,
