@@ -24,6 +24,7 @@ import pytest
 from emulator import Emulator
 from emulator.monitor import MonitorAPI
 from emulator.telnyx import TelnyxAPI
+from tests.dbt_helpers import dbt_settings
 from tests.meltano_helpers import (
     LOADERS,
     DuckDBWarehouse,
@@ -98,7 +99,7 @@ def trail(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         warehouse: DuckDBWarehouse | PostgresWarehouse
         if loader == "target-duckdb":
             warehouse = DuckDBWarehouse(home / "warehouse.duckdb")
-            env = meltano_env(emulator, home, since, DBT_DUCKDB_PATH=str(home / "warehouse.duckdb"))
+            env = meltano_env(emulator, home, since, **dbt_settings(home))
         else:
             cluster: PostgresCluster = request.getfixturevalue("postgres")
             database = cluster.create_database("audit_trail")
@@ -108,6 +109,7 @@ def trail(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
                 emulator,
                 home,
                 since,
+                **dbt_settings(home),
                 **{f"TARGET_POSTGRES_{name}": value for name, value in connection.items()},
                 TARGET_POSTGRES_PASSWORD="unused",  # the throw-away server trusts local connections
                 TARGET_POSTGRES_DATABASE=database,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from tests.dbt_helpers import dbt_settings
 from tests.meltano_helpers import DuckDBWarehouse, install_plugins, meltano, meltano_env, small_emulator, start_date
 
 
@@ -17,7 +18,7 @@ def test_the_audit_trail_builds_without_the_telnyx_table(tmp_path: Path):
             tmp_path,
             start_date(dt.datetime.now(dt.UTC)),
             TAP_EVENTS_TELNYX_API_KEY="",
-            DBT_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
+            **dbt_settings(tmp_path),
         )
         meltano("run", "tap-events", "target-duckdb", "dbt-duckdb:build", env=env, timeout=600)
 
