@@ -138,6 +138,7 @@ def plant_telnyx(telnyx: TelnyxAPI, organization: str, planted: Planted) -> None
             user_id=user,
             alternate_resource_id=None,
             changes=[change],
+            record_type="api_key" if telnyx.record_type_names_resource else "audit_event",
         )
         telnyx.events[organization].add(made)
         planted.credential_changes.add(made["id"])

@@ -114,6 +114,7 @@ class TelnyxAPI:
         telnyx_events: int = 240,
         telnyx_days: int = 3,
         audit_scenarios: bool = True,
+        telnyx_record_type_names_resource: bool = False,
         **_: t.Any,
     ) -> None:
         self.emulator = emulator
@@ -123,6 +124,10 @@ class TelnyxAPI:
         self.filters_inclusive = False
         #: False makes the server ignore `sort` and answer newest first (a fault, for tests).
         self.honour_sort = True
+        #: The spec calls `record_type` "the type of the resource being audited" and shows
+        #: `audit_event`: False plays that example (every event says `audit_event`), True the other
+        #: reading (it names the resource: `phone_number`, `api_key`, ...).
+        self.record_type_names_resource = telnyx_record_type_names_resource
         #: Audit-event list requests answered so far (for `add_event(after_requests=...)`).
         self.requests_answered = 0
         self._lock = threading.Lock()
@@ -164,7 +169,7 @@ class TelnyxAPI:
         event = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "user_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "record_type": "audit_event",
+            "record_type": resource if self.record_type_names_resource else "audit_event",
             "resource_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "alternate_resource_id": alternate,
             "change_made_by": rng.choice(CHANGE_MADE_BY),
