@@ -58,6 +58,7 @@ UTILITY = {"target-duckdb": "dbt-duckdb", "target-postgres": "dbt-postgres"}
 class Snapshot:
     loaded: dict[str, set[str]]  # activity keys of the rows each raw table holds
     activity: dict[str, list[str]]  # activity keys per stream
+    transformed_at: dict[str, dt.datetime]  # by activity key
 
 
 @dataclass
@@ -83,9 +84,11 @@ def snapshot(warehouse: DuckDBWarehouse | PostgresWarehouse) -> Snapshot:
         for stream, (column, provider) in EVENT_STREAMS.items()
     }
     activity: dict[str, list[str]] = {stream: [] for stream in EVENT_STREAMS}
-    for stream, key in warehouse.query("select stream, activity_key from analytics.activity"):
+    transformed_at = {}
+    for stream, key, when in warehouse.query("select stream, activity_key, transformed_at from analytics.activity"):
         activity[stream].append(key)
-    return Snapshot(loaded, activity)
+        transformed_at[key] = when
+    return Snapshot(loaded, activity, transformed_at)
 
 
 @pytest.fixture(scope="module", params=LOADERS)
@@ -167,6 +170,17 @@ def test_a_second_run_adds_exactly_the_new_events(trail):
         before, after = set(trail.first.activity[stream]), set(trail.second.activity[stream])
         assert after - before == {trail.added[stream]}, stream
         assert before <= after, stream
+
+
+def test_the_second_run_leaves_the_first_runs_rows_alone(trail):
+    """`activity` is incremental: the second dbt run inserts the new rows and rewrites no other."""
+    first_run = set(trail.first.transformed_at.values())
+    assert len(first_run) == 1
+    for key, when in trail.second.transformed_at.items():
+        if key in trail.first.transformed_at:
+            assert when == trail.first.transformed_at[key], key
+        else:
+            assert when not in first_run, key
 
 
 def test_staging_keeps_one_row_per_key_the_newest_extraction(trail):

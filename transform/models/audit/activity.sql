@@ -133,7 +133,10 @@ every_event as (
     union all select * from telnyx_audit_events
 )
 
-select * from every_event
+select
+    every_event.*,
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as transformed_at
+from every_event
 {% if is_incremental() %}
 where not exists (select 1 from {{ this }} as known where known.activity_key = every_event.activity_key)
 {% endif %}
