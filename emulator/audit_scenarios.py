@@ -1,13 +1,15 @@
 """Who did what: the event types the default data set draws from, and the scenarios planted in it
 so that every starter detection of `transform/` has something to find — and near misses it must not.
 
-Event types follow Twilio's documented `RESOURCE_TYPE.ACTION` form (`phone-number.created`;
-`user-session.created` is a Console login); Telnyx audit events carry no resource type, only
-`change_type` (`create`, `update`, `delete`) and the changed fields.
+Monitor event types are from Twilio's "Full List of All Supported Resource-Types and Event-Types"
+(`phone-number.created`, `account-api-keys.created`, `account-auth-token.promoted`; a Console
+login is `user-session.created`); Telnyx audit events carry no resource type, only `change_type`
+(`create`, `update`, `delete`) and the changed fields.
 
 The planted scenarios (default account and organization only, relative to the emulator's `now`):
 
-- credentials: an API key created and one deleted (Twilio), a Telnyx API key created and deleted;
+- credentials: an API key created and one deleted and the auth token promoted (Twilio), a Telnyx
+  API key created and deleted;
 - logins: an admin logs in from the IP it works from (no finding), then from a new one (a finding);
   a newcomer's first login (no history: no finding);
 - alerts: error 30007 once an hour for a day, then 15 in one hour (a surge); error 30008 nine
@@ -86,8 +88,12 @@ def plant_monitor(monitor: MonitorAPI, account_sid: str, planted: Planted) -> No
     hour = dt.timedelta(hours=1)
     minute = dt.timedelta(minutes=1)
     event(now - 4 * hour, LOGIN, admin, office_ip)
-    for kind in (("api-key", "api-key.created"), ("api-key", "api-key.deleted")):
-        planted.credential_changes.add(event(now - 3 * hour, kind, admin, office_ip, "SK")["sid"])
+    for kind, prefix in (
+        (("account-api-keys", "account-api-keys.created"), "SK"),
+        (("account-api-keys", "account-api-keys.deleted"), "SK"),
+        (("account-auth-token", "account-auth-token.promoted"), "AC"),
+    ):
+        planted.credential_changes.add(event(now - 3 * hour, kind, admin, office_ip, prefix)["sid"])
     event(now - 3 * hour + 5 * minute, LOGIN, admin, office_ip)
     planted.new_login_ips.add(event(now - 90 * minute, LOGIN, admin, new_ip)["sid"])
     event(now - 2 * hour, LOGIN, newcomer, "203.0.113.200")

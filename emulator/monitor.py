@@ -45,9 +45,13 @@ class MonitorAPI:
         monitor_days: int = 29,
         event_retention_days: int = 30,
         audit_scenarios: bool = True,
+        monitor_event_data_flat: bool = False,
         **_: t.Any,
     ) -> None:
         self.emulator = emulator
+        #: Twilio's docs put changed properties under `event_data.resource_properties`; their example
+        #: has them at the top of `event_data`. False plays the first reading, True the second.
+        self.event_data_flat = monitor_event_data_flat
         self.rng = random.Random(emulator.seed)
         self.event_retention = dt.timedelta(days=event_retention_days)
         self.alert_retention = dt.timedelta(days=30)
@@ -98,9 +102,9 @@ class MonitorAPI:
             "actor_sid": actor_sid,
             "actor_type": {"api": "account", "web": "user", "twilio": "twilio-admin"}[source],
             "description": None if rng.random() < 0.7 else f"{event_type} by {source}",
-            "event_data": {
-                "resource_properties": {"friendly_name": {"previous": "old", "updated": f"name-{rng.randrange(1000)}"}}
-            },
+            "event_data": self.event_data(
+                {"friendly_name": {"previous": "old", "updated": f"name-{rng.randrange(1000)}"}}
+            ),
             "event_date": twilio_timestamp(when),
             "event_type": event_type,
             "resource_sid": resource_sid,
@@ -114,6 +118,10 @@ class MonitorAPI:
                 "resource": f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{resource_sid}",
             },
         }
+
+    def event_data(self, properties: dict[str, t.Any]) -> dict[str, t.Any]:
+        """`event_data` with these changed properties, in the shape the emulator plays."""
+        return dict(properties) if self.event_data_flat else {"resource_properties": properties}
 
     def make_alert(self, account_sid: str, when: dt.datetime) -> dict[str, t.Any]:
         rng = self.rng

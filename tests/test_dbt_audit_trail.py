@@ -24,7 +24,7 @@ import pytest
 from emulator import Emulator
 from emulator.monitor import MonitorAPI
 from emulator.telnyx import TelnyxAPI
-from tests.dbt_helpers import dbt_settings
+from tests.dbt_helpers import dbt_settings, expected_changes, monitor_changes
 from tests.meltano_helpers import (
     LOADERS,
     DuckDBWarehouse,
@@ -199,11 +199,17 @@ def test_staging_keeps_one_row_per_key_the_newest_extraction(trail):
             assert dict(staged) == newest, stream
 
 
+def test_monitor_changes_come_from_resource_properties(trail):
+    events = emulated_records(trail.emulator, "twilio_monitor_events", trail.since)
+    assert any(expected_changes(event) for event in events)
+    assert monitor_changes(trail.warehouse) == {event["sid"]: expected_changes(event) for event in events}
+
+
 def test_credential_changes_are_found(trail):
     monitor = [
         f"twilio:{event['sid']}"
         for event in emulated_records(trail.emulator, "twilio_monitor_events", trail.since)
-        if event["resource_type"] == "api-key"
+        if event["resource_type"] in ("account-api-keys", "account-auth-token")
     ]
     telnyx = [
         f"telnyx:{event['id']}"
@@ -212,7 +218,7 @@ def test_credential_changes_are_found(trail):
     ]
     planted = api(trail.emulator, MonitorAPI).planted.credential_changes
     planted_telnyx = api(trail.emulator, TelnyxAPI).planted.credential_changes
-    assert len(planted) == len(planted_telnyx) == 2
+    assert (len(planted), len(planted_telnyx)) == (3, 2)
     assert {f"twilio:{sid}" for sid in planted} <= set(monitor)
     assert {f"telnyx:{event_id}" for event_id in planted_telnyx} <= set(telnyx)
     assert findings(trail, "detect_credential_changes", "finding_key") == {(key,) for key in monitor + telnyx}

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from emulator.telnyx import TelnyxAPI
-from tests.dbt_helpers import dbt_settings
+from tests.dbt_helpers import dbt_settings, expected_changes, monitor_changes
 from tests.meltano_helpers import (
     DuckDBWarehouse,
     api,
@@ -22,16 +22,13 @@ from tests.meltano_helpers import (
 
 
 def test_twilio_alone_builds_without_the_telnyx_table(tmp_path: Path):
+    """... with Monitor's changed properties at the top of `event_data`, as in Twilio's example."""
     install_plugins()
-    with small_emulator() as emulator:
-        env = meltano_env(
-            emulator,
-            tmp_path,
-            start_date(dt.datetime.now(dt.UTC)),
-            TAP_EVENTS_TELNYX_API_KEY="",
-            **dbt_settings(tmp_path),
-        )
+    with small_emulator(monitor_event_data_flat=True) as emulator:
+        since = start_date(dt.datetime.now(dt.UTC))
+        env = meltano_env(emulator, tmp_path, since, TAP_EVENTS_TELNYX_API_KEY="", **dbt_settings(tmp_path))
         meltano("run", "tap-events", "target-duckdb", "dbt-duckdb:build", env=env, timeout=600)
+        events = emulated_records(emulator, "twilio_monitor_events", since)
 
     warehouse = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
     assert "telnyx_audit_events" not in warehouse.tables()
@@ -39,6 +36,9 @@ def test_twilio_alone_builds_without_the_telnyx_table(tmp_path: Path):
     assert set(providers) == {"twilio"}
     assert providers["twilio"] > 0
     assert warehouse.query("select count(*) from analytics.stg_telnyx_audit_events") == [(0,)]
+    assert all("resource_properties" not in event["event_data"] for event in events)
+    assert any(expected_changes(event) for event in events)
+    assert monitor_changes(warehouse) == {event["sid"]: expected_changes(event) for event in events}
 
 
 def test_telnyx_alone_where_record_type_names_the_resource(tmp_path: Path):

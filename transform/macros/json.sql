@@ -25,23 +25,34 @@
 {% macro default__json_text_at(expression, keys) %}json_extract_string({{ expression }}, '$.{{ keys | join(".") }}'){% endmacro %}
 {% macro postgres__json_text_at(expression, keys) %}({{ expression }} #>> '{ {{- keys | join(",") -}} }'){% endmacro %}
 
-{#- Twilio's `event_data.resource_properties`, `{name: {previous, updated}}`, as the list
-    `[{field, from, to}]` ordered by field (Telnyx's shape); `[]` when there is none. -#}
-{% macro twilio_changes(properties) %}{{ return(adapter.dispatch('twilio_changes', 'tap_events_audit')(properties)) }}{% endmacro %}
+{#- Twilio's changed properties, `{name: {previous, updated}}`, as the list `[{field, from, to}]`
+    ordered by field (Telnyx's shape); `[]` when there is none. Twilio's docs say they are under
+    `event_data.resource_properties`, while their example has them at the top of `event_data`: both
+    are read (at the top, only entries that have `previous` or `updated` count). -#}
+{% macro twilio_changes(event_data) %}{{ return(adapter.dispatch('twilio_changes', 'tap_events_audit')(event_data)) }}{% endmacro %}
 
-{% macro default__twilio_changes(properties) -%}
+{% macro default__twilio_changes(event_data) -%}
+{%- set nested = "json_extract(" ~ event_data ~ ", '$.resource_properties')" -%}
+{%- set properties = "(case when json_type(" ~ nested ~ ") = 'OBJECT' then " ~ nested ~ " else " ~ event_data ~ " end)" -%}
 coalesce((
     select cast(to_json(list(json_object(
         'field', property,
-        'from', {{ properties }} -> ('$."' || property || '"') -> '$.previous',
-        'to', {{ properties }} -> ('$."' || property || '"') -> '$.updated'
+        'from', json_extract(property_value, '$.previous'),
+        'to', json_extract(property_value, '$.updated')
     ) order by property)) as json)
-    from (select unnest(json_keys({{ properties }})) as property) as properties
-    where json_type({{ properties }}) = 'OBJECT'
+    from (
+        select property, json_extract({{ properties }}, '$."' || property || '"') as property_value
+        from (select unnest(json_keys({{ properties }})) as property) as names
+        where json_type({{ properties }}) = 'OBJECT'
+    ) as entries
+    where json_type(property_value) = 'OBJECT'
+      and (json_extract(property_value, '$.previous') is not null or json_extract(property_value, '$.updated') is not null)
 ), {{ empty_json_array() }})
 {%- endmacro %}
 
-{% macro postgres__twilio_changes(properties) -%}
+{% macro postgres__twilio_changes(event_data) -%}
+{%- set nested = "(" ~ event_data ~ " -> 'resource_properties')" -%}
+{%- set properties = "(case when jsonb_typeof(" ~ nested ~ ") = 'object' then " ~ nested ~ " else " ~ event_data ~ " end)" -%}
 coalesce((
     select jsonb_agg(jsonb_build_object(
         'field', property.key,
@@ -49,6 +60,7 @@ coalesce((
         'to', property.value -> 'updated'
     ) order by property.key)
     from jsonb_each(case when jsonb_typeof({{ properties }}) = 'object' then {{ properties }} end) as property
+    where jsonb_typeof(property.value) = 'object' and (property.value ? 'previous' or property.value ? 'updated')
 ), {{ empty_json_array() }})
 {%- endmacro %}
 

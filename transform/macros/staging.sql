@@ -35,9 +35,10 @@
     Twilio's `RESOURCE_TYPE.ACTION` event types, or Telnyx's `change_type` (create, update, delete). -#}
 {% macro activity_of(event_type) -%}
 case
-    when {{ event_type }} = 'create' or {{ event_type }} like '%.created' then 'created'
+    when {{ event_type }} = 'create' or {{ event_type }} like '%.created' or {{ event_type }} like '%.%-created' then 'created'
     when {{ event_type }} = 'update' or {{ event_type }} like '%.updated' then 'updated'
-    when {{ event_type }} = 'delete' or {{ event_type }} like '%.deleted' then 'deleted'
+    when {{ event_type }} = 'delete' or {{ event_type }} like '%.deleted' or {{ event_type }} like '%.%-deleted'
+        or {{ event_type }} like '%.deletedall' then 'deleted'
     else 'other'
 end
 {%- endmacro %}

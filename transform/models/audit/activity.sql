@@ -28,7 +28,7 @@ with monitor_events as (
         resource_sid as resource_id,
         cast(null as {{ dbt.type_string() }}) as severity,
         coalesce(description, event_type || ' ' || coalesce(resource_sid, '')) as message,
-        {{ twilio_changes(json_at('event_data', ['resource_properties'])) }} as changes
+        {{ twilio_changes('event_data') }} as changes
     from {{ ref('stg_twilio_monitor_events') }}
 ),
 

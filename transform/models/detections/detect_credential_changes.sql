@@ -1,5 +1,5 @@
-{#- Credentials created, rotated or deleted: Twilio API keys, auth tokens and signing keys (by
-    Monitor resource type), Telnyx API keys (by `record_type` where it names one, or by the changed
+{#- Credentials created, rotated or deleted: Twilio API keys, auth tokens (promoted = rotated),
+    passwords and SIP credentials (by Monitor resource type), Telnyx API keys (by `record_type` where it names one, or by the changed
     fields: Telnyx documents no resource type). One finding per event.
     Tune: `credential_resource_types`, `telnyx_credential_fields`. -#}
 {%- set types = var('credential_resource_types') -%}
@@ -15,7 +15,11 @@ select
     interface,
     resource_type,
     resource_id,
-    case when activity = 'other' then 'rotated' else activity end as credential_action,
+    case
+        when activity <> 'other' then activity
+        when event_type like '%.promoted' then 'rotated'
+        else 'other'
+    end as credential_action,
     event_type,
     message
 from {{ ref('activity') }}
