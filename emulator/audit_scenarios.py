@@ -14,8 +14,9 @@ The planted scenarios (default account and organization only, relative to the em
   a newcomer's first login (no history: no finding);
 - alerts: error 30007 once an hour for a day, then 15 in one hour (a surge); error 30008 nine
   times in one hour (under the minimum: no surge);
-- deletions: one user deletes 12 recordings in 33 minutes (a finding); another 9 in an hour, a
-  third 12 numbers at 20-minute intervals (no finding).
+- deletions: one user deletes 12 recordings in 33 minutes (a finding), another asks for a bulk
+  deletion of recordings (one event, a finding); another deletes 9 in an hour, a third 12 numbers
+  at 20-minute intervals (no finding).
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ def plant_monitor(monitor: MonitorAPI, account_sid: str, planted: Planted) -> No
     recording = ("recording", "recording.deleted")
     cleaned = [event(now - 2 * hour + 3 * i * minute, recording, cleaner, office_ip, "RE") for i in range(12)]
     planted.bulk_deletions.add(cleaned[9]["sid"])
+    bulk = ("recording", "recording.bulk-delete.created")
+    planted.bulk_deletions.add(event(now - 100 * minute, bulk, new_sid(rng, "US"), office_ip, "RE")["sid"])
     for i in range(9):
         event(now - 4 * hour + 6 * i * minute, recording, tidy, office_ip, "RE")
     for i in range(12):

@@ -34,7 +34,7 @@ DETECTIONS = {
     "detect_credential_changes": ("provider", "credential_action", "resource_type", "resource_id", "actor_id"),
     "detect_new_login_ip": ("provider", "actor_id", "source_ip"),
     "detect_alert_surges": ("account_id", "error_code", "alerts", "baseline_per_hour"),
-    "detect_bulk_deletions": ("provider", "actor_id", "deletions_in_hour"),
+    "detect_bulk_deletions": ("provider", "actor_id", "reason", "deletions_in_hour"),
 }
 
 

@@ -242,7 +242,7 @@ def test_an_alert_surge_is_found(trail):
 
 def test_bulk_deletions_are_found(trail):
     planted = api(trail.emulator, MonitorAPI).planted.bulk_deletions
-    assert len(planted) == 1
+    assert len(planted) == 2
     assert findings(trail, "detect_bulk_deletions", "finding_key") == {(f"twilio:{sid}",) for sid in planted}
 
 

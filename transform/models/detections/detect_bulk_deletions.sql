@@ -1,7 +1,10 @@
 {#- One actor deleting at least `bulk_deletion_threshold` resources (recordings, numbers, anything)
     within an hour. One finding per burst: the deletion that brought that actor's count over the
-    previous hour to the threshold, after a deletion under it or more than an hour before. -#}
+    previous hour to the threshold, after a deletion under it or more than an hour before. An event
+    that is a bulk deletion by itself (`bulk_deletion_event_types`: Twilio's
+    `recording.bulk-delete.created`, `message-media.deletedall`) is a finding of its own. -#}
 {%- set threshold = var('bulk_deletion_threshold') -%}
+{%- set bulk_types = var('bulk_deletion_event_types') -%}
 
 with deletions as (
     select
@@ -20,6 +23,7 @@ with deletions as (
     where activity = 'deleted'
       and category = 'account_change'
       and actor_id is not null
+      and coalesce(event_type, '') not in ({%- for type in bulk_types %}'{{ type }}'{{ ", " if not loop.last }}{% endfor -%})
 ),
 
 marked as (
@@ -37,6 +41,7 @@ select
     account_id,
     actor_id,
     actor_type,
+    'deletions_within_an_hour' as reason,
     deletions_in_hour
 from marked
 where deletions_in_hour >= {{ threshold }}
@@ -45,3 +50,18 @@ where deletions_in_hour >= {{ threshold }}
       or count_before is null
       or previous_at < {{ dbt.dateadd('hour', -1, 'occurred_at') }}
   )
+
+union all
+
+select
+    activity_key,
+    occurred_at,
+    provider,
+    account_id,
+    actor_id,
+    actor_type,
+    event_type,
+    cast(null as {{ dbt.type_bigint() }})
+from {{ ref('activity') }}
+where category = 'account_change'
+  and event_type in ({%- for type in bulk_types %}'{{ type }}'{{ ", " if not loop.last }}{% endfor -%})
