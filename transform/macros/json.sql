@@ -2,10 +2,6 @@
     target-postgres as `jsonb` (and arrays of objects as `jsonb[]`). The models call these
     macros, never one database's operators. -#}
 
-{% macro json_type() %}{{ return(adapter.dispatch('json_type', 'tap_events_audit')()) }}{% endmacro %}
-{% macro default__json_type() %}json{% endmacro %}
-{% macro postgres__json_type() %}jsonb{% endmacro %}
-
 {#- A JSON value (object, array or null) of the warehouse's JSON type, from a JSON column or text. -#}
 {% macro as_json(expression) %}{{ return(adapter.dispatch('as_json', 'tap_events_audit')(expression)) }}{% endmacro %}
 {% macro default__as_json(expression) %}cast({{ expression }} as json){% endmacro %}
@@ -14,16 +10,6 @@
 {% macro empty_json_array() %}{{ return(adapter.dispatch('empty_json_array', 'tap_events_audit')()) }}{% endmacro %}
 {% macro default__empty_json_array() %}cast('[]' as json){% endmacro %}
 {% macro postgres__empty_json_array() %}cast('[]' as jsonb){% endmacro %}
-
-{#- The JSON value at `keys` (a list of object keys) inside `expression`. -#}
-{% macro json_at(expression, keys) %}{{ return(adapter.dispatch('json_at', 'tap_events_audit')(expression, keys)) }}{% endmacro %}
-{% macro default__json_at(expression, keys) %}json_extract({{ expression }}, '$.{{ keys | join(".") }}'){% endmacro %}
-{% macro postgres__json_at(expression, keys) %}({{ expression }} #> '{ {{- keys | join(",") -}} }'){% endmacro %}
-
-{#- The text of the scalar at `keys` inside `expression` (null when absent). -#}
-{% macro json_text_at(expression, keys) %}{{ return(adapter.dispatch('json_text_at', 'tap_events_audit')(expression, keys)) }}{% endmacro %}
-{% macro default__json_text_at(expression, keys) %}json_extract_string({{ expression }}, '$.{{ keys | join(".") }}'){% endmacro %}
-{% macro postgres__json_text_at(expression, keys) %}({{ expression }} #>> '{ {{- keys | join(",") -}} }'){% endmacro %}
 
 {#- Twilio's changed properties, `{name: {previous, updated}}`, as the list `[{field, from, to}]`
     ordered by field (Telnyx's shape); `[]` when there is none. Twilio's docs say they are under
