@@ -39,8 +39,6 @@ def main(argv: list[str] | None = None) -> None:
         monitor_days=args.days,
         # Keep every generated event visible, whatever --days says (13-month backfills).
         event_retention_days=max(30, args.days + 1),
-        # Exactly --events events: without the audit scenarios planted for transform/'s detections.
-        audit_scenarios=False,
     )
     emulator.latency = args.latency_ms / 1000.0
     emulator.start()

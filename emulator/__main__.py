@@ -18,7 +18,8 @@ def main() -> None:
     parser.add_argument("--monitor-events", type=int, default=600)
     parser.add_argument("--config-out", help="write tap settings pointing at the emulator to this file")
     args = parser.parse_args()
-    emulator = Emulator(seed=args.seed, monitor_events=args.monitor_events).start(args.port)
+    # With the audit scenarios, so that each detection of transform/ has something to find (the demo).
+    emulator = Emulator(seed=args.seed, monitor_events=args.monitor_events, audit_scenarios=True).start(args.port)
     if args.config_out:
         with open(args.config_out, "w") as handle:
             json.dump(emulator.tap_config(), handle, indent=2)

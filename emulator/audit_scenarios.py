@@ -6,7 +6,8 @@ Monitor event types are from Twilio's "Full List of All Supported Resource-Types
 login is `user-session.created`); Telnyx audit events carry no resource type, only `change_type`
 (`create`, `update`, `delete`) and the changed fields.
 
-The planted scenarios (default account and organization only, relative to the emulator's `now`):
+The planted scenarios (`Emulator(audit_scenarios=True)`, as `python -m emulator` runs for the demo;
+default account and organization only, relative to the emulator's `now`):
 
 - credentials: an API key created and one deleted and the auth token promoted (Twilio), a Telnyx
   API key created and deleted;

@@ -44,7 +44,7 @@ class MonitorAPI:
         monitor_alerts: int = 150,
         monitor_days: int = 29,
         event_retention_days: int = 30,
-        audit_scenarios: bool = True,
+        audit_scenarios: bool = False,
         monitor_event_data_flat: bool = False,
         **_: t.Any,
     ) -> None:

@@ -113,7 +113,7 @@ class TelnyxAPI:
         *,
         telnyx_events: int = 240,
         telnyx_days: int = 3,
-        audit_scenarios: bool = True,
+        audit_scenarios: bool = False,
         telnyx_record_type_names_resource: bool = False,
         **_: t.Any,
     ) -> None:

@@ -97,7 +97,7 @@ def trail(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     install_plugins()
     home: Path = tmp_path_factory.mktemp(f"dbt-{loader}")
     with ExitStack() as stack:
-        emulator = stack.enter_context(small_emulator())
+        emulator = stack.enter_context(small_emulator(audit_scenarios=True))
         since = (dt.datetime.now(dt.UTC) - HISTORY).replace(microsecond=0)
         warehouse: DuckDBWarehouse | PostgresWarehouse
         if loader == "target-duckdb":

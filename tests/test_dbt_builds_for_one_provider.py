@@ -24,7 +24,7 @@ from tests.meltano_helpers import (
 def test_twilio_alone_builds_without_the_telnyx_table(tmp_path: Path):
     """... with Monitor's changed properties at the top of `event_data`, as in Twilio's example."""
     install_plugins()
-    with small_emulator(monitor_event_data_flat=True) as emulator:
+    with small_emulator(monitor_event_data_flat=True, audit_scenarios=True) as emulator:
         since = start_date(dt.datetime.now(dt.UTC))
         env = meltano_env(emulator, tmp_path, since, TAP_EVENTS_TELNYX_API_KEY="", **dbt_settings(tmp_path))
         meltano("run", "tap-events", "target-duckdb", "dbt-duckdb:build", env=env, timeout=600)
@@ -45,7 +45,7 @@ def test_telnyx_alone_where_record_type_names_the_resource(tmp_path: Path):
     """The other reading of Telnyx's `record_type`: it names the resource (`api_key`, ...), which
     becomes `activity.resource_type` and marks credential changes."""
     install_plugins()
-    with small_emulator(telnyx_record_type_names_resource=True) as emulator:
+    with small_emulator(telnyx_record_type_names_resource=True, audit_scenarios=True) as emulator:
         since = start_date(dt.datetime.now(dt.UTC))
         env = meltano_env(
             emulator,
