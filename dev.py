@@ -59,6 +59,7 @@ def demo() -> None:
     env = tool_env()
     for setting in ("TWILIO_MONITOR", "TWILIO_TASKROUTER", "TWILIO_SERVERLESS", "TELNYX"):
         env[f"TAP_EVENTS_{setting}_BASE_URL"] = base_url
+    env["DBT_QUIET"] = "true"  # dbt prints errors only: the summary shows what it built
     try:
         for _ in range(50):
             try:
