@@ -62,7 +62,7 @@ def demo() -> None:
 
 
 def demo_pipeline(python: Path = PYTHON, workdir: Path = ROOT) -> None:
-    """Emulator -> tap-events -> target-duckdb through Meltano, then a summary of the warehouse.
+    """Emulator -> tap-events -> target-duckdb -> dbt through Meltano, then a summary of the warehouse.
 
     Everything it writes goes to `workdir`/output: the warehouse, and the SDK's METRIC lines
     (metrics.jsonl), kept off the console so that Meltano's and the tap's own lines stand out."""
@@ -78,6 +78,8 @@ def demo_pipeline(python: Path = PYTHON, workdir: Path = ROOT) -> None:
         MELTANO_PROJECT_ROOT=str(ROOT),
         SINGER_SDK_LOG_CONFIG=str(DEMO_LOG_CONFIG),
         TARGET_DUCKDB_FILEPATH=str(output / "warehouse.duckdb"),
+        DBT_DUCKDB_PATH=str(output / "warehouse.duckdb"),
+        DBT_QUIET="true",  # dbt prints errors only: the summary shows what it built
     )
     try:
         for _ in range(50):
@@ -86,7 +88,17 @@ def demo_pipeline(python: Path = PYTHON, workdir: Path = ROOT) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        run("meltano", "--environment=emulator", "run", "tap-events", "target-duckdb", env=env, cwd=workdir)
+        # The load, then the audit trail in SQL (transform/): models, data tests and unit tests.
+        run(
+            "meltano",
+            "--environment=emulator",
+            "run",
+            "tap-events",
+            "target-duckdb",
+            "dbt-duckdb:build",
+            env=env,
+            cwd=workdir,
+        )
     finally:
         emulator.terminate()
         emulator.wait()

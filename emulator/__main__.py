@@ -23,7 +23,8 @@ def main() -> None:
         help="how every API answers a query older than it keeps (default: each API's own)",
     )
     args = parser.parse_args()
-    emulator = Emulator(seed=args.seed, monitor_events=args.monitor_events).start(args.port)
+    # With the audit scenarios, so that each detection of transform/ has something to find (the demo).
+    emulator = Emulator(seed=args.seed, monitor_events=args.monitor_events, audit_scenarios=True).start(args.port)
     if args.retention_answer:
         emulator.answer_old_queries(args.retention_answer)
     if args.config_out:

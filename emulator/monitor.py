@@ -21,6 +21,7 @@ import datetime as dt
 import random
 import typing as t
 
+from emulator.audit_scenarios import MONITOR_EVENT_TYPES, Planted, plant_monitor
 from emulator.server import DEFAULT_ACCOUNT_SID, Emulator, HTTPError, Request, Response, twilio_error
 from emulator.twilio import (
     SortedRecords,
@@ -33,17 +34,8 @@ from emulator.twilio import (
     twilio_timestamp,
 )
 
-EVENT_TYPES = [
-    ("account", "account.updated"),
-    ("phone-number", "phone-number.created"),
-    ("phone-number", "phone-number.updated"),
-    ("phone-number", "phone-number.deleted"),
-    ("recording", "recording.deleted"),
-    ("call", "call.deleted"),
-    ("sip-domain", "sip-domain.updated"),
-    ("application", "application.created"),
-    ("message", "message.deleted"),
-]
+#: The published event types the random events draw from (the catalogue lives with the scenarios).
+EVENT_TYPES = MONITOR_EVENT_TYPES
 EVENT_FILTERS = ("ActorSid", "EventType", "ResourceSid", "SourceIpAddress")
 EVENT_FILTER_FIELDS = dict(
     zip(EVENT_FILTERS, ("actor_sid", "event_type", "resource_sid", "source_ip_address"), strict=True)
@@ -73,6 +65,8 @@ class MonitorAPI:
         event_retention_days: int = 30,
         alerts_filter_field: AlertsFilterField = "date_created",
         shuffle_event_pages: bool = False,
+        audit_scenarios: bool = False,
+        monitor_event_data_flat: bool = False,
         **_: t.Any,
     ) -> None:
         self.emulator = emulator
@@ -82,6 +76,9 @@ class MonitorAPI:
         self.shuffle_event_pages = shuffle_event_pages
         #: Alerts pages refused for reaching past the 10,000th result.
         self.alerts_refused = 0
+        #: Twilio's docs put changed properties under `event_data.resource_properties`; their example
+        #: has them at the top of `event_data`. False plays the first reading, True the second.
+        self.event_data_flat = monitor_event_data_flat
         self.rng = random.Random(emulator.seed)
         self.event_retention = dt.timedelta(days=event_retention_days)
         self.alert_retention = dt.timedelta(days=30)
@@ -90,7 +87,11 @@ class MonitorAPI:
         self.events: dict[str, SortedRecords] = {}
         self.alerts: dict[str, SortedRecords] = {}
         self.sizes = (monitor_events, monitor_alerts, monitor_days)
+        #: What the detections of transform/ must find (emulator/audit_scenarios.py).
+        self.planted = Planted()
         self.add_account(DEFAULT_ACCOUNT_SID)
+        if audit_scenarios:
+            plant_monitor(self, DEFAULT_ACCOUNT_SID, self.planted)
 
     def routes(self) -> list[tuple[str, str, t.Callable[..., Response]]]:
         return [("GET", r"/v1/Events", self.list_events), ("GET", r"/v1/Alerts", self.list_alerts)]
@@ -130,9 +131,9 @@ class MonitorAPI:
             "actor_sid": actor_sid,
             "actor_type": {"api": "account", "web": "user", "twilio": "twilio-admin"}[source],
             "description": None if rng.random() < 0.7 else f"{event_type} by {source}",
-            "event_data": {
-                "resource_properties": {"friendly_name": {"previous": "old", "updated": f"name-{rng.randrange(1000)}"}}
-            },
+            "event_data": self.event_data(
+                {"friendly_name": {"previous": "old", "updated": f"name-{rng.randrange(1000)}"}}
+            ),
             "event_date": twilio_timestamp(when),
             "event_type": event_type,
             "resource_sid": resource_sid,
@@ -160,6 +161,10 @@ class MonitorAPI:
         events = [self.make_event(account_sid, when) for when in moments]
         self.events.setdefault(account_sid, SortedRecords("event_date")).extend(events)
         return events
+
+    def event_data(self, properties: dict[str, t.Any]) -> dict[str, t.Any]:
+        """`event_data` with these changed properties, in the shape the emulator plays."""
+        return dict(properties) if self.event_data_flat else {"resource_properties": properties}
 
     def make_alert(self, account_sid: str, when: dt.datetime, *, buffered: bool = True) -> dict[str, t.Any]:
         rng = self.rng

@@ -31,6 +31,7 @@ import threading
 import typing as t
 import uuid
 
+from emulator.audit_scenarios import Planted, plant_telnyx
 from emulator.server import RETENTION_ANSWERS, Emulator, HTTPError, Request, Response, telnyx_error
 
 DEFAULT_ORGANIZATION = "org-emulator"
@@ -115,6 +116,8 @@ class TelnyxAPI:
         *,
         telnyx_events: int = 240,
         telnyx_days: int = 3,
+        audit_scenarios: bool = False,
+        telnyx_record_type_names_resource: bool = False,
         **_: t.Any,
     ) -> None:
         self.emulator = emulator
@@ -127,11 +130,19 @@ class TelnyxAPI:
         #: How long events are kept (None: for ever), and how an older query is answered.
         self.retention: dt.timedelta | None = None
         self.retention_answer = "trim"
+        #: The spec calls `record_type` "the type of the resource being audited" and shows
+        #: `audit_event`: False plays that example (every event says `audit_event`), True the other
+        #: reading (it names the resource: `phone_number`, `api_key`, ...).
+        self.record_type_names_resource = telnyx_record_type_names_resource
         #: Audit-event list requests answered so far (for `add_event(after_requests=...)`).
         self.requests_answered = 0
         self._lock = threading.Lock()
         self._pending: list[tuple[int, str, dict[str, t.Any]]] = []
         self.generate(DEFAULT_ORGANIZATION, telnyx_events, telnyx_days)
+        #: What the detections of transform/ must find (emulator/audit_scenarios.py).
+        self.planted = Planted()
+        if audit_scenarios:
+            plant_telnyx(self, DEFAULT_ORGANIZATION, self.planted)
 
     def routes(self) -> list[tuple[str, str, t.Callable[..., Response]]]:
         return [("GET", r"/v2/audit_events", self.list_audit_events)]
@@ -164,7 +175,7 @@ class TelnyxAPI:
         event = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "user_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "record_type": "audit_event",
+            "record_type": resource if self.record_type_names_resource else "audit_event",
             "resource_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "alternate_resource_id": alternate,
             "change_made_by": rng.choice(CHANGE_MADE_BY),

@@ -45,6 +45,7 @@ def main(path: str, schema: str = "tap_events") -> None:
         detail = f"  {row[2]} .. {row[3]}" if time_column else ""
         print(f"  {table:<34} {row[0]:>8} rows  {row[1]:>8} distinct {key}{detail}")
     print_records_per_day(connection, schema, [table for (table,) in tables])
+    print_audit_trail(connection)
 
 
 def day_range(counts: Mapping[dt.date, int]) -> list[dt.date]:
@@ -105,6 +106,49 @@ def print_records_per_day(connection: duckdb.DuckDBPyConnection, schema: str, ta
         ).fetchall()
         for line in records_per_day_chart(table, dict(rows)):
             print(line)
+
+
+# ---- the audit trail in SQL (transform/) ----------------------------------------------------
+
+#: Each starter detection, and the columns that say what it found.
+DETECTIONS = {
+    "detect_credential_changes": ("provider", "credential_action", "resource_type", "resource_id", "actor_id"),
+    "detect_new_login_ip": ("provider", "actor_id", "source_ip"),
+    "detect_alert_surges": ("account_id", "error_code", "alerts", "baseline_per_hour"),
+    "detect_bulk_deletions": ("provider", "actor_id", "reason", "deletions_in_hour"),
+}
+
+
+def print_audit_trail(connection: duckdb.DuckDBPyConnection, schema: str = "analytics") -> None:
+    """Activity counts per provider and category, then the findings of each detection (newest first)."""
+    built = {
+        row[0]
+        for row in connection.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [schema]
+        ).fetchall()
+    }
+    if "activity" not in built:
+        print(f"\nNo audit trail in schema {schema}: run `meltano run dbt-duckdb:build`.")
+        return
+    print(f"\nActivity ({schema}.activity), per provider and category:")
+    counts = connection.execute(
+        f'select provider, category, count(*) from "{schema}".activity group by all order by all'
+    ).fetchall()
+    for provider, category, count in counts:
+        print(f"  {provider:<8} {category:<16} {count:>8}")
+    for detection, columns in DETECTIONS.items():
+        if detection not in built:
+            continue
+        listed = ", ".join(f'"{column}"' for column in columns)
+        findings = connection.execute(
+            f'select detected_at, {listed} from "{schema}"."{detection}" order by detected_at desc'
+        ).fetchall()
+        print(f"\n{detection}: {len(findings)} finding(s)")
+        for detected_at, *values in findings[:10]:
+            described = "  ".join(f"{column}={value}" for column, value in zip(columns, values, strict=True))
+            print(f"  {detected_at:%Y-%m-%d %H:%M:%S}  {described}")
+        if len(findings) > 10:
+            print(f"  ... and {len(findings) - 10} more")
 
 
 if __name__ == "__main__":
