@@ -10,15 +10,12 @@ import orjson
 from singer_sdk import Stream
 from typing_extensions import override
 
-from tap_events.client import (
-    QueryPages,
-    ResultCapSplitting,
-    TimeWindowStream,
-    TwilioStream,
-    response_body,
-    response_context,
-)
+from tap_events.pagination import QueryPages
+from tap_events.responses import response_body, response_context
+from tap_events.result_cap import ResultCapSplitting
 from tap_events.timestamps import ceil_second, format_timestamp, normalize_timestamp, utc_now
+from tap_events.twilio import TwilioStream
+from tap_events.windows import TimeWindowStream
 
 if t.TYPE_CHECKING:
     import requests

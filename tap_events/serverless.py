@@ -25,14 +25,10 @@ import typing as t
 from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_events.client import (
-    ONE_SECOND,
-    ResultCapSplitting,
-    TwilioListStream,
-    TwilioStream,
-    retry_after_seconds,
-)
-from tap_events.timestamps import ceil_second, floor_second, format_timestamp
+from tap_events.client import retry_after_seconds
+from tap_events.result_cap import ResultCapSplitting
+from tap_events.timestamps import ONE_SECOND, ceil_second, floor_second, format_timestamp
+from tap_events.twilio import TwilioListStream, TwilioStream
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable

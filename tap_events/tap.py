@@ -24,10 +24,11 @@ from typing_extensions import override
 
 from tap_events import monitor, serverless, taskrouter, telnyx
 from tap_events.batches import StateGate
-from tap_events.client import DEFAULT_HISTORY, twilio_accounts
 from tap_events.output import EventsWriter
 from tap_events.report import RunIncompleteError, RunReport
 from tap_events.timestamps import parse_timestamp, utc_now
+from tap_events.twilio import twilio_accounts
+from tap_events.windows import DEFAULT_HISTORY
 
 TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
 TELNYX_STREAMS: list[type[Stream]] = [*telnyx.STREAMS]

@@ -8,8 +8,9 @@ import typing as t
 import orjson
 from singer_sdk import Stream
 
-from tap_events.client import TimeWindowStream, TwilioListStream, TwilioStream
 from tap_events.timestamps import ceil_second, floor_second, format_timestamp
+from tap_events.twilio import TwilioListStream, TwilioStream
+from tap_events.windows import TimeWindowStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

@@ -7,17 +7,18 @@ import functools
 import sys
 import typing as t
 
+import orjson
 import requests
+from requests.auth import AuthBase
 from singer_sdk import Stream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-from tap_events.client import (
-    APIRequestError,
-    TelnyxStream,
-    TimeWindowStream,
-)
+from tap_events.client import TapEventsStream
+from tap_events.errors import APIRequestError
+from tap_events.pagination import TelnyxPaginator
 from tap_events.prefetch import read_ahead
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp
+from tap_events.windows import TimeWindowStream
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -27,6 +28,48 @@ if t.TYPE_CHECKING:
 #: The older spec's maximum for `page[size]` (the 2026 spec states none): larger values are clamped.
 MAX_PAGE_SIZE = 250
 _SECOND = dt.timedelta(seconds=1)
+
+
+class TelnyxStream(TapEventsStream):
+    """Telnyx: Bearer auth with the API key, page-number paging."""
+
+    provider = "Telnyx"
+    base_url_setting = "telnyx_base_url"
+    credential_hint = "the API key was refused (check telnyx_api_key)"
+
+    @property
+    def authenticator(self) -> AuthBase:
+        return BearerAuth(self.config["telnyx_api_key"])
+
+    def get_new_paginator(self) -> TelnyxPaginator:
+        return TelnyxPaginator(lambda: f"{self.name}: GET {self.endpoint}")
+
+    def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
+        """Code, and title with detail, of the first of Telnyx's `errors`."""
+        try:
+            errors = orjson.loads(response.content).get("errors") or []
+        except (orjson.JSONDecodeError, AttributeError):
+            return None, None
+        if not errors or not isinstance(errors[0], dict):
+            return None, None
+        first = errors[0]
+        code = str(first["code"]) if first.get("code") is not None else None
+        title, detail = first.get("title"), first.get("detail")
+        return code, f"{title}: {detail}" if title and detail else title or detail
+
+
+class BearerAuth(AuthBase):
+    """`Authorization: Bearer <key>`, with a repr that never shows the key."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(<redacted>)"
 
 
 class PageEnd(dict[str, t.Any]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+ONE_SECOND = dt.timedelta(seconds=1)
 _SECONDS = "%Y-%m-%dT%H:%M:%S"
 _CANONICAL = {
     precision: re.compile(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d{fraction}Z")
