@@ -26,7 +26,7 @@ from tap_events.errors import APIRequestError, PartitionNotFoundError, ResultCap
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
 from tap_events.pagination import QueryPages
 from tap_events.responses import attach_context, response_body
-from tap_events.timestamps import normalize_timestamp, utc_now
+from tap_events.timestamps import Precision, normalize_timestamp, utc_now
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator
@@ -100,7 +100,7 @@ class TapEventsStream(RESTStream[t.Any]):
     backoff_factor: t.ClassVar[float] = 1.0
     #: Only these fields are normalised to one timestamp format (see `timestamp_precision`).
     timestamp_fields: t.ClassVar[tuple[str, ...]] = ()
-    timestamp_precision: t.ClassVar[str] = "seconds"
+    timestamp_precision: t.ClassVar[Precision] = "seconds"
     #: How a stream without partitions is named in warnings and the run report.
     unpartitioned: t.ClassVar[str] = "the whole stream"
 
@@ -346,7 +346,7 @@ class TapEventsStream(RESTStream[t.Any]):
     #: Context keys that identify a parent resource in the URL; a 404 on them means it is gone.
     partition_path_keys: t.ClassVar[tuple[str, ...]] = ()
 
-    def request_partition(self, context: Context | None) -> Iterator[dict]:
+    def partition_records(self, context: Context | None) -> Iterator[dict]:
         """Records of one partition; a partition deleted since it was listed is skipped, one that
         fails for good is reported and the others are still read."""
         if self.refused_earlier(context):
@@ -390,4 +390,4 @@ class TapEventsStream(RESTStream[t.Any]):
         return True
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        yield from self.request_partition(context)
+        yield from self.partition_records(context)

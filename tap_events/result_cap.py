@@ -59,7 +59,7 @@ class ResultCapSplitting(TimeWindowStream):
         return False
 
     @override
-    def request_window(self, window: Context) -> Iterator[dict]:
+    def window_records(self, window: Context) -> Iterator[dict]:
         """Every record of the window exactly once, however many the window holds."""
         yield from self._read_window(window, known={})
 

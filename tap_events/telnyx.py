@@ -14,10 +14,10 @@ from singer_sdk import Stream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_events.client import TapEventsStream
+from tap_events.concurrency import read_ahead
 from tap_events.errors import APIRequestError
 from tap_events.pagination import TelnyxPaginator
-from tap_events.prefetch import read_ahead
-from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp
+from tap_events.timestamps import ONE_SECOND, format_timestamp, normalize_timestamp, parse_timestamp
 from tap_events.windows import TimeWindowStream
 
 if t.TYPE_CHECKING:
@@ -27,7 +27,6 @@ if t.TYPE_CHECKING:
 
 #: The older spec's maximum for `page[size]` (the 2026 spec states none): larger values are clamped.
 MAX_PAGE_SIZE = 250
-_SECOND = dt.timedelta(seconds=1)
 
 
 class TelnyxStream(TapEventsStream):
@@ -133,8 +132,8 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
     # ---- requests ---------------------------------------------------------------------------
 
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
-        after = start.replace(microsecond=0) - _SECOND
-        before = end.replace(microsecond=0) + (_SECOND if end.microsecond else dt.timedelta())
+        after = start.replace(microsecond=0) - ONE_SECOND
+        before = end.replace(microsecond=0) + (ONE_SECOND if end.microsecond else dt.timedelta())
         return {
             "filter[created_after]": format_timestamp(after),
             "filter[created_before]": format_timestamp(before),

@@ -9,8 +9,8 @@ import typing as t
 from functools import cached_property
 
 from tap_events.client import TapEventsStream
+from tap_events.concurrency import WholeWindows, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
-from tap_events.prefetch import WholeWindows, read_as_ready
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
 
 if t.TYPE_CHECKING:
@@ -223,12 +223,12 @@ class TimeWindowStream(TapEventsStream):
         )
 
     def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
-        """`request_window`, except that an API refusing a window for being older than it keeps
+        """`window_records`, except that an API refusing a window for being older than it keeps
         (HTTP 400 for a window that starts before `oldest_kept`) is not the end of the run: the
         part it no longer keeps goes to `refused`, and the rest of the window is read."""
         yielded = False
         try:
-            for record in self.request_window(window):
+            for record in self.window_records(window):
                 yielded = True
                 yield record
         except APIRequestError as exc:
@@ -238,7 +238,7 @@ class TimeWindowStream(TapEventsStream):
                 raise
             refused.append((start, min(end, oldest)))
             if end > oldest:
-                yield from self.request_window(self.window_context(window, oldest, end))
+                yield from self.window_records(self.window_context(window, oldest, end))
 
     def end_partition(
         self,
@@ -340,7 +340,7 @@ class TimeWindowStream(TapEventsStream):
         query_start, query_end = self.query_range(start, end)
         return {**context, "window_start": start, "window_end": end, "query_start": query_start, "query_end": query_end}
 
-    def request_window(self, window: Context) -> Iterator[dict]:
+    def window_records(self, window: Context) -> Iterator[dict]:
         """All records the API returns for one window; overridden where windows must split."""
         yield from self.request_records(window)
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tap_events.prefetch import read_ahead, read_as_ready
+from tap_events.concurrency import read_ahead, read_as_ready
 from tap_events.windows import WindowProgress
 
 
