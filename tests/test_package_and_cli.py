@@ -10,7 +10,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tap_events.tap import SETTINGS
+from tap_events.settings import SETTINGS
 from tests.tap_runner import run_tap
 
 ROOT = Path(__file__).resolve().parent.parent
