@@ -118,11 +118,13 @@ class TapEventsStream(RESTStream[t.Any]):
         super().log(message, *args, level=level, **kwargs)
 
     @property
+    @override
     def timeout(self) -> int:
         """Seconds to wait for the server to connect, and for each read of its answer."""
         return int(self.config.get("request_timeout_seconds", 60))
 
     @property
+    @override
     def url_base(self) -> str:
         return str(self.config[self.base_url_setting]).rstrip("/")
 
@@ -132,6 +134,7 @@ class TapEventsStream(RESTStream[t.Any]):
 
     # ---- requests and errors -------------------------------------------------------------
 
+    @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         next_page_url = page.next_page_token
         if isinstance(next_page_url, str) and "://" in next_page_url:
@@ -139,6 +142,7 @@ class TapEventsStream(RESTStream[t.Any]):
             return HTTPRequest(url=next_page_url, method="GET", headers=self.http_headers)
         return super().get_http_request(page=page)
 
+    @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """Retry transient failures with backoff; once retries are spent, fail with a clear message."""
         retried = backoff.on_exception(
@@ -184,6 +188,7 @@ class TapEventsStream(RESTStream[t.Any]):
             asked = retry_after_seconds(getattr(exception, "response", None))
             exception = yield max(delay, asked) if asked is not None else delay
 
+    @override
     def backoff_handler(self, details: Details) -> None:
         exception = details.get("exception")
         response = getattr(exception, "response", None)
@@ -197,6 +202,7 @@ class TapEventsStream(RESTStream[t.Any]):
             details.get("wait", 0.0),
         )
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
         if status in RETRYABLE_STATUSES or status >= 500:
@@ -237,6 +243,7 @@ class TapEventsStream(RESTStream[t.Any]):
         parts = urlsplit(response.url or self.endpoint)
         return f"GET {parts.scheme}://{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
 
+    @override
     def response_error_message(self, response: requests.Response) -> str:
         status = response.status_code
         code, detail = self.api_error(response)
@@ -254,6 +261,7 @@ class TapEventsStream(RESTStream[t.Any]):
 
     # ---- records ----------------------------------------------------------------------------
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from response_body(response)[self.records_key]
 
@@ -267,6 +275,7 @@ class TapEventsStream(RESTStream[t.Any]):
     def _clock(self) -> ExtractionClock:
         return ExtractionClock()
 
+    @override
     def _process_record(
         self, record: dict, child_context: Context | None = None, partition_context: Context | None = None
     ) -> None:
@@ -277,6 +286,7 @@ class TapEventsStream(RESTStream[t.Any]):
         for key, value in (partition_context or {}).items():
             record.setdefault(key, value)
 
+    @override
     def _write_record_message(self, record: dict) -> None:
         """Overrides the SDK's per-record path when nothing but projection is needed (output.py)."""
         if self._record_writer is None:
@@ -337,6 +347,7 @@ class TapEventsStream(RESTStream[t.Any]):
     def fields_normalized_in_post_process(self) -> tuple[str, ...]:
         return self.timestamp_fields
 
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         for name in self.fields_normalized_in_post_process:
             if row.get(name):
@@ -389,5 +400,6 @@ class TapEventsStream(RESTStream[t.Any]):
         self.logger.info("%s: skipping %s, whose credentials were refused earlier in the run", self.name, partition)
         return True
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         yield from self.partition_records(context)

@@ -49,6 +49,7 @@ class MonitorEventsStream(MonitorStream):
     retention = dt.timedelta(days=30)
     clamp_to_retention = False
 
+    @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         # The time of day selects nothing, but it is sent: an API that refuses a StartDate older
         # than it keeps then accepts the part of a day still kept (`read_window` retries with it).
@@ -124,6 +125,7 @@ class MonitorAlertsStream(MonitorStream, ResultCapSplitting):
             return False
         return isinstance(body, dict) and RESULTS_LIMIT_MESSAGE in str(body.get("message"))
 
+    @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         # Both bounds are inclusive ("on or after", "on or before"); the window's own end is asked
         # for too, in case Twilio compares to the millisecond, and `get_records` drops it.

@@ -21,6 +21,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.contrib.msgspec import encoder as _ENCODER
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -69,6 +70,7 @@ class EventsWriter(MsgSpecWriter):
         line += tail
         self._stdout().write(line)
 
+    @override
     def write_message(self, message: Message) -> None:
         output = self._stdout()
         output.write(self.format_message(message))

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
+from typing_extensions import override
 
 from tap_events.errors import APIRequestError
 from tap_events.responses import response_body
@@ -56,10 +57,12 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
         self._last_page = last_page
         self.pages = QueryPages()
 
+    @override
     def continue_if_empty(self, response: requests.Response) -> bool:
         """An empty page is not the end while it links to a next one (Serverless Logs do this)."""
         return bool((response_body(response).get("meta") or {}).get("next_page_url"))
 
+    @override
     def get_next(self, response: requests.Response) -> str | None:
         meta = response_body(response).get("meta") or {}
         next_page_url = meta.get("next_page_url")
@@ -92,6 +95,7 @@ class TelnyxPaginator(PageNumberPaginator):
         super().__init__(1)
         self._describe = describe
 
+    @override
     def has_more(self, response: requests.Response) -> bool:
         meta = response_body(response).get("meta") or {}
         answered = meta.get("page_number")

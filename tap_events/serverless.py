@@ -24,6 +24,7 @@ import typing as t
 
 from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
+from typing_extensions import override
 
 from tap_events.client import retry_after_seconds
 from tap_events.result_cap import ResultCapSplitting
@@ -129,6 +130,7 @@ class ServicesStream(ServerlessListStream):
     timestamp_fields = ("date_created", "date_updated")
     sids_setting = "twilio_service_sids"
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {**(context or {}), "service_sid": record["sid"]}
 
@@ -144,6 +146,7 @@ class EnvironmentsStream(ServerlessListStream):
     timestamp_fields = ("date_created", "date_updated")
     partition_path_keys = ("service_sid",)
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {**(context or {}), "environment_sid": record["sid"]}
 
@@ -186,6 +189,7 @@ class LogsStream(ServerlessStream, ResultCapSplitting):
     records_noun = "logs"
     # ---- requests ------------------------------------------------------------------------
 
+    @override
     def _request(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
         """Every attempt, retries included, first waits for its account's Logs limiter.
 
@@ -201,6 +205,7 @@ class LogsStream(ServerlessStream, ResultCapSplitting):
                 limiter.pause(retry_after_seconds(exc.response) or 1.0)
             raise
 
+    @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         return {
             # "After which": exclusive, as the spec words it. One second earlier keeps a log

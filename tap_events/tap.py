@@ -39,6 +39,7 @@ class TapEvents(Tap):
         #: In BATCH mode, STATE waits for the BATCH message of the records it claims.
         self._state_writer = StateGate(self.message_writer)
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """The SDK's validation fills in defaults; its messages quote the offending value (maybe a
         secret), so they are replaced by ours."""
@@ -60,6 +61,7 @@ class TapEvents(Tap):
         merge_missing_config_jsonschema(EMIT_ACTIVATE_VERSION_CONFIG, config_jsonschema)
 
     @classproperty
+    @override
     def _env_var_config(cls) -> dict[str, t.Any]:
         """`--config ENV`: TAP_EVENTS_* variables, and a `.env` in the working directory or above it.
 
@@ -105,6 +107,7 @@ class TapEvents(Tap):
             cls.logger.error("%s", exc)
             sys.exit(1)
 
+    @override
     def discover_streams(self) -> list[Stream]:
         config = self._config
         if not twilio_configured(config) and not telnyx_configured(config):

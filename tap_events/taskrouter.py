@@ -7,6 +7,7 @@ import typing as t
 
 import orjson
 from singer_sdk import Stream
+from typing_extensions import override
 
 from tap_events.timestamps import ceil_second, floor_second, format_timestamp
 from tap_events.twilio import TwilioListStream, TwilioStream
@@ -51,6 +52,7 @@ class TaskRouterWorkspacesStream(TaskRouterStream, TwilioListStream):
     timestamp_fields = ("date_created", "date_updated")
     sids_setting = "twilio_workspace_sids"
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {**(context or {}), "workspace_sid": record["sid"]}
 
@@ -78,6 +80,7 @@ class TaskRouterEventsStream(TaskRouterStream, TimeWindowStream):
     retention = dt.timedelta(days=30)
     clamp_to_retention = True
 
+    @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         """[start, end) as whole seconds that cover it: StartDate rounded down, EndDate (inclusive)
         rounded up to the window's end itself. Whether Twilio compares EndDate to the second or
@@ -86,6 +89,7 @@ class TaskRouterEventsStream(TaskRouterStream, TimeWindowStream):
         second can be missed either way."""
         return {"StartDate": strict_timestamp(floor_second(start)), "EndDate": strict_timestamp(ceil_second(end))}
 
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         processed = super().post_process(row, context)
         if processed is None:

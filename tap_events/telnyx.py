@@ -12,6 +12,7 @@ import requests
 from requests.auth import AuthBase
 from singer_sdk import Stream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
+from typing_extensions import override
 
 from tap_events.client import TapEventsStream
 from tap_events.concurrency import read_ahead
@@ -37,12 +38,15 @@ class TelnyxStream(TapEventsStream):
     credential_hint = "the API key was refused (check telnyx_api_key)"
 
     @property
+    @override
     def authenticator(self) -> AuthBase:
         return BearerAuth(self.config["telnyx_api_key"])
 
+    @override
     def get_new_paginator(self) -> TelnyxPaginator:
         return TelnyxPaginator(lambda: f"{self.name}: GET {self.endpoint}")
 
+    @override
     def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
         """Code, and title with detail, of the first of Telnyx's `errors`."""
         try:
@@ -63,10 +67,12 @@ class BearerAuth(AuthBase):
     def __init__(self, token: str) -> None:
         self._token = token
 
+    @override
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self._token}"
         return request
 
+    @override
     def __repr__(self) -> str:
         return "BearerAuth(<redacted>)"
 
@@ -131,6 +137,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
 
     # ---- requests ---------------------------------------------------------------------------
 
+    @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         after = start.replace(microsecond=0) - ONE_SECOND
         before = end.replace(microsecond=0) + (ONE_SECOND if end.microsecond else dt.timedelta())
@@ -144,21 +151,25 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
     def page_size(self) -> int:
         return min(int(self.config["page_size"]), MAX_PAGE_SIZE)
 
+    @override
     def page_params(self, next_page_token: t.Any) -> dict[str, t.Any]:
         return {"page[number]": int(next_page_token or 1), "page[size]": self.page_size}
 
+    @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
         # `page[number]=1`, `...=2026-01-05T10:00:00Z` as Telnyx documents them (readable in logs).
         request.safe_query_chars = "[]:"
         return request
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from super().parse_response(response)  # `validate_response` checked the list is there
         yield PageEnd()
 
     # ---- records and STATE ------------------------------------------------------------------
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         if self.refused_earlier(context):
             return
@@ -230,6 +241,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
                 yield record
             self.note_read_through(context, window_end)  # its last page's PageEnd came after its last record
 
+    @override
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         """A record of the lookback is older than the bookmark, which never moves backwards."""
         bookmark = self.get_context_state(context).get("replication_key_value")

@@ -11,6 +11,7 @@ import orjson
 import requests
 from requests.auth import AuthBase
 from singer_sdk.streams.rest import HTTPRequest, PageContext
+from typing_extensions import override
 
 from tap_events.client import TapEventsStream
 from tap_events.pagination import NextPageUrlPaginator, origin
@@ -73,18 +74,22 @@ class TwilioStream(TapEventsStream):
         return {account.account_sid: account for account in twilio_accounts(self.config)}
 
     @property
+    @override
     def partitions(self) -> list[dict] | None:
         if self.parent_stream_type is not None:
             return None  # contexts come from the parent stream, account_sid included
         return [{"account_sid": account_sid} for account_sid in self.accounts]
 
     @property
+    @override
     def authenticator(self) -> AuthBase:
         return _NoAuth()  # per-account credentials are set in `get_http_request`
 
+    @override
     def credential_of(self, context: Context | None) -> str:
         return f"Twilio account {(context or {}).get('account_sid')}"
 
+    @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
         context = page.stream_context or {}
@@ -92,9 +97,11 @@ class TwilioStream(TapEventsStream):
         request.headers = {**request.headers, "Authorization": account.authorization}
         return request
 
+    @override
     def get_new_paginator(self) -> NextPageUrlPaginator:
         return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}", self.last_page)
 
+    @override
     def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:
         try:
             body = orjson.loads(response.content)
@@ -121,9 +128,11 @@ class TwilioListStream(TwilioStream):
         self._listed: set[str] = set()
         self._accounts_listed: set[str] = set()
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         return {"PageSize": self.config["page_size"]}
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         # SIDs' hex is not case-sensitive.
         configured = self.config.get(self.sids_setting) if self.sids_setting else None
@@ -149,5 +158,6 @@ class TwilioListStream(TwilioStream):
 
 
 class _NoAuth(AuthBase):
+    @override
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         return request

@@ -8,6 +8,8 @@ import logging
 import typing as t
 from functools import cached_property
 
+from typing_extensions import override
+
 from tap_events.client import TapEventsStream
 from tap_events.concurrency import WholeWindows, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
@@ -33,6 +35,7 @@ class _UnsortedWarningFilter(logging.Filter):
     """Windowed streams are unsorted inside a window but promote progress at every window
     boundary, so the SDK's 'progress is not resumable' warning is not true for them."""
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.msg).startswith("Stream is assumed to be unsorted")
 
@@ -99,15 +102,18 @@ class TimeWindowStream(TapEventsStream):
         self._retention_noted = False
 
     @cached_property
+    @override
     def fields_normalized_in_post_process(self) -> tuple[str, ...]:
         """All but the replication key, which `get_records` normalises to compare it with the window."""
         return tuple(name for name in self.timestamp_fields if name != self.replication_key)
 
+    @override
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         """Unsorted windows keep their newest value in `get_records` and promote it in `commit_windows`."""
         if self.is_sorted:
             super()._increment_stream_state(latest_record, context=context)
 
+    @override
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
         """Records are already bounded by the run's end (`sync_end`), so no signpost is needed."""
         return
@@ -125,6 +131,7 @@ class TimeWindowStream(TapEventsStream):
         """What a query must select on the API's filter field to return every record of [start, end)."""
         return start - self.query_lead, end
 
+    @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         assert context is not None
         return {
@@ -274,6 +281,7 @@ class TimeWindowStream(TapEventsStream):
             yield window_start, window_end
             window_start = window_end
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         if self.refused_earlier(context):
             return
