@@ -144,9 +144,10 @@ class TapEventsStream(RESTStream[t.Any]):
 
     @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
-        """Retry transient failures with backoff; once retries are spent, fail with a clear message."""
+        """Retry transient failures with the `backoff_*` hooks, for at most `max_retry_seconds`
+        (which the SDK's decorator cannot bound); once retries are spent, fail with a clear message."""
         retried = backoff.on_exception(
-            self.retry_wait_generator,
+            self.backoff_wait_generator,
             (
                 ConnectionError,
                 RetriableAPIError,
@@ -155,9 +156,9 @@ class TapEventsStream(RESTStream[t.Any]):
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError,
             ),
-            max_tries=self.config.get("max_request_retries", 8) + 1,
+            max_tries=self.backoff_max_tries(),
             max_time=self.max_retry_seconds,
-            jitter=None,
+            jitter=self.backoff_jitter,
             on_backoff=self.backoff_handler,
             logger=None,
         )(func)
@@ -178,7 +179,19 @@ class TapEventsStream(RESTStream[t.Any]):
 
         return request
 
-    def retry_wait_generator(self) -> Generator[float, t.Any, None]:
+    @override
+    def backoff_max_tries(self) -> int:
+        """The first attempt and `max_request_retries` retries."""
+        return int(self.config.get("max_request_retries", 8)) + 1
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        """None added: `backoff_wait_generator` jitters the exponential part only, so that a wait
+        the server asked for (`Retry-After`) is never shortened."""
+        return value
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
         """Exponential backoff with jitter, stretched to honour `Retry-After` on 429/503."""
         attempt = 0
         exception = yield 0.0

@@ -190,20 +190,24 @@ class LogsStream(ServerlessStream, ResultCapSplitting):
     # ---- requests ------------------------------------------------------------------------
 
     @override
-    def _request(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+    def request_decorator(self, func: Callable[..., requests.Response]) -> Callable[..., requests.Response]:
         """Every attempt, retries included, first waits for its account's Logs limiter.
 
         A 429 holds every Logs request of that account, in every thread, for `Retry-After`
         (or a second), not only the retry of this one.
         """
-        limiter = LOGS_RATE_LIMITERS.for_account((context or {}).get("account_sid", ""))
-        limiter.wait()
-        try:
-            return super()._request(prepared_request, context)
-        except RetriableAPIError as exc:
-            if exc.response is not None and exc.response.status_code == 429:
-                limiter.pause(retry_after_seconds(exc.response) or 1.0)
-            raise
+
+        def rate_limited(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            limiter = LOGS_RATE_LIMITERS.for_account((context or {}).get("account_sid", ""))
+            limiter.wait()
+            try:
+                return func(prepared_request, context)
+            except RetriableAPIError as exc:
+                if exc.response is not None and exc.response.status_code == 429:
+                    limiter.pause(retry_after_seconds(exc.response) or 1.0)
+                raise
+
+        return super().request_decorator(rate_limited)
 
     @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:

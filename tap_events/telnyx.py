@@ -259,8 +259,7 @@ class TelnyxAuditEventsStream(TelnyxStream, TimeWindowStream):
         current = parse_timestamp(value) if value else None
         if current is None or (committed is not None and current <= committed):
             return committed
-        self._finalize_state(state)
-        self._write_state_message()
+        self.finalize_state_progress_markers(state)
         return current
 
 

@@ -371,5 +371,4 @@ class TimeWindowStream(TapEventsStream):
         # The state never holds an older value, not even for a moment (a SIGTERM writes it as is).
         if newest is not None and (not previous or parse_timestamp(newest) > parse_timestamp(previous)):
             self.state_manager.increment_state({key: newest}, context=context, replication_key=key)
-        self._finalize_state(state)
-        self._write_state_message()
+        self.finalize_state_progress_markers(state)
