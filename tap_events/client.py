@@ -9,7 +9,6 @@ import random
 import typing as t
 from functools import cached_property
 from importlib.resources import files
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import backoff
@@ -50,15 +49,8 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 EMPTY_PAGE_MESSAGE = "Pagination stopped after"
 
 
-def _schema_directory() -> Path | t.Any:
-    """Schemas ship inside the wheel as tap_events/schemas; a checkout keeps them at the top."""
-    packaged = files("tap_events") / "schemas"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "schemas"
-
-
-SCHEMAS = SchemaDirectory(_schema_directory())
+#: One JSON schema per stream, package data of tap_events (in a checkout and in the wheel alike).
+SCHEMAS = SchemaDirectory(files("tap_events") / "schemas")
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:
