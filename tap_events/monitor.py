@@ -15,7 +15,7 @@ from tap_events.responses import response_body, response_context
 from tap_events.result_cap import ResultCapSplitting
 from tap_events.timestamps import ceil_second, format_timestamp, normalize_timestamp, utc_now
 from tap_events.twilio import TwilioStream
-from tap_events.windows import TimeWindowStream
+from tap_events.windows import UnsortedWindowStream
 
 if t.TYPE_CHECKING:
     import requests
@@ -25,7 +25,7 @@ if t.TYPE_CHECKING:
 RESULTS_LIMIT_MESSAGE = "data is limited to 10,000 results"
 
 
-class MonitorStream(TwilioStream, TimeWindowStream):
+class MonitorStream(TwilioStream, UnsortedWindowStream):
     base_url_setting = "twilio_monitor_base_url"
 
 

@@ -13,7 +13,7 @@ from tap_events.errors import ResultCapError, ResultCapReached
 from tap_events.pagination import QueryPages
 from tap_events.responses import response_body
 from tap_events.timestamps import ONE_SECOND, ceil_second, floor_second, format_timestamp, parse_timestamp
-from tap_events.windows import TimeWindowStream
+from tap_events.windows import UnsortedWindowStream
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -21,7 +21,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class ResultCapSplitting(TimeWindowStream):
+class ResultCapSplitting(UnsortedWindowStream):
     """Windows of an API that serves at most `result_cap` results per query are read in
     smaller queries until every query is served whole.
 

@@ -11,7 +11,7 @@ from typing_extensions import override
 
 from tap_events.timestamps import ceil_second, floor_second, format_timestamp
 from tap_events.twilio import TwilioListStream, TwilioStream
-from tap_events.windows import TimeWindowStream
+from tap_events.windows import UnsortedWindowStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -57,7 +57,7 @@ class TaskRouterWorkspacesStream(TaskRouterStream, TwilioListStream):
         return {**(context or {}), "workspace_sid": record["sid"]}
 
 
-class TaskRouterEventsStream(TaskRouterStream, TimeWindowStream):
+class TaskRouterEventsStream(TaskRouterStream, UnsortedWindowStream):
     """Each workspace's events, with one bookmark per workspace.
 
     Without `StartDate` the API answers only the last 15 minutes, so every request carries

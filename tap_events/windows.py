@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import sys
 import typing as t
 from functools import cached_property
 
 from typing_extensions import override
 
 from tap_events.client import TapEventsStream
-from tap_events.concurrency import WholeWindows, read_as_ready
+from tap_events.concurrency import WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    import requests
     from singer_sdk.helpers.types import Context
 
 
@@ -79,14 +81,13 @@ class WindowProgress:
 class TimeWindowStream(TapEventsStream):
     """Incremental reading in non-overlapping time windows, up to `max_concurrent_requests` at once.
 
-    The APIs return newest first (or in no reliable order), so a window is unsorted, and records
-    are written as pages arrive, whichever window they belong to. The bookmark moves only over
-    windows that are whole, from the oldest on (`WindowProgress`): a run killed at any moment
-    resumes from there, and re-reads a window that was not whole. Records outside
-    [window start, window end) are dropped here, because some filters are day-granular.
+    What every windowed stream shares, once: start (bookmark, lookback, `start_date`, retention),
+    end (the run's start or `end_date`), the windows, a window the API refuses as too old, and the
+    failure of a partition. How the windows are read and when STATE is written is the strategy of
+    the two subclasses: `UnsortedWindowStream` (records in no reliable order, bookmark over whole
+    windows) and `SortedWindowStream` (oldest first, STATE after every page).
     """
 
-    is_sorted = False
     #: How long one request window spans; windows start on multiples of it from midnight UTC.
     window_size: t.ClassVar[dt.timedelta] = dt.timedelta(days=1)
     #: How far back the API keeps data (the shortest documented, where editions differ).
@@ -106,12 +107,6 @@ class TimeWindowStream(TapEventsStream):
     def fields_normalized_in_post_process(self) -> tuple[str, ...]:
         """All but the replication key, which `get_records` normalises to compare it with the window."""
         return tuple(name for name in self.timestamp_fields if name != self.replication_key)
-
-    @override
-    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
-        """Unsorted windows keep their newest value in `get_records` and promote it in `commit_windows`."""
-        if self.is_sorted:
-            super()._increment_stream_state(latest_record, context=context)
 
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
@@ -283,47 +278,29 @@ class TimeWindowStream(TapEventsStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The partition's windows, read by the strategy (`read_windows`); a partition that fails
+        ends with its STATE claiming only records written (`rewind_to_committed`)."""
         if self.refused_earlier(context):
             return
         read_before = self.read_before(context)
-        start, end = self.sync_start(context), self.sync_end()
-        key, precision = self.replication_key or "", self.timestamp_precision
-        progress = WindowProgress()
         refused: list[tuple[dt.datetime, dt.datetime]] = []
-        windows = self.window_contexts(context, start, end)
         try:
-            for index, window, records in read_as_ready(
-                windows,
-                functools.partial(self.read_window, refused=refused),
-                workers=self.max_concurrent_requests,
-                chunk_size=self.config.get("page_size", 1000),
-            ):
-                if records is None:
-                    self.commit_windows(context, progress, index, windows)
-                    continue
-                # Replication values made canonical here compare with the bounds as strings.
-                low = format_timestamp(window["window_start"], precision)
-                high = format_timestamp(window["window_end"], precision)
-                newest, undated = "", 0
-                for record in records:
-                    value = record.get(key)
-                    if value and low <= (value := normalize_timestamp(value, precision)) < high:
-                        record[key] = value
-                        yield record
-                        if value > newest:  # after the yield: the SDK has written the record
-                            newest = value
-                    elif not value:
-                        undated += 1
-                progress.note(index, newest)
-                self.warn_undated(undated)
+            yield from self.read_windows(context, refused)
         except PartitionNotFoundError as exc:
-            # Windows not yet whole must not become the bookmark.
-            self.get_context_state(context).pop("progress_markers", None)
+            self.rewind_to_committed(context)
             self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
         except APIRequestError as exc:
-            self.get_context_state(context).pop("progress_markers", None)  # as above
+            self.rewind_to_committed(context)
             self.partition_failed(context, exc)
         self.end_partition(context, refused, read_before)
+
+    def read_windows(self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
+        """Every record of the partition's windows; `refused` collects the windows refused as too old."""
+        raise NotImplementedError
+
+    def rewind_to_committed(self, context: Context | None) -> None:
+        """After a failure: the state may claim only what the last STATE claimed."""
+        raise NotImplementedError
 
     def warn_undated(self, count: int) -> None:
         """Records without a replication value belong to no window: skipped, but never silently."""
@@ -352,6 +329,58 @@ class TimeWindowStream(TapEventsStream):
         """All records the API returns for one window; overridden where windows must split."""
         yield from self.request_records(window)
 
+
+class UnsortedWindowStream(TimeWindowStream):
+    """Windows of records in no reliable order (newest first, or none), read as they are ready.
+
+    Records are written as pages arrive, whichever window they belong to. The bookmark moves only
+    over windows that are whole, from the oldest on (`WindowProgress`): a run killed at any moment
+    resumes from there, and re-reads a window that was not whole. Records outside
+    [window start, window end) are dropped here, because some filters are day-granular.
+    """
+
+    is_sorted = False
+
+    @override
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        """The newest value of each window is kept in `read_windows` and promoted in `commit_windows`."""
+
+    @override
+    def read_windows(self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
+        start, end = self.sync_start(context), self.sync_end()
+        key, precision = self.replication_key or "", self.timestamp_precision
+        progress = WindowProgress()
+        windows = self.window_contexts(context, start, end)
+        for index, window, records in read_as_ready(
+            windows,
+            functools.partial(self.read_window, refused=refused),
+            workers=self.max_concurrent_requests,
+            chunk_size=self.config.get("page_size", 1000),
+        ):
+            if records is None:
+                self.commit_windows(context, progress, index, windows)
+                continue
+            # Replication values made canonical here compare with the bounds as strings.
+            low = format_timestamp(window["window_start"], precision)
+            high = format_timestamp(window["window_end"], precision)
+            newest, undated = "", 0
+            for record in records:
+                value = record.get(key)
+                if value and low <= (value := normalize_timestamp(value, precision)) < high:
+                    record[key] = value
+                    yield record
+                    if value > newest:  # after the yield: the SDK has written the record
+                        newest = value
+                elif not value:
+                    undated += 1
+            progress.note(index, newest)
+            self.warn_undated(undated)
+
+    @override
+    def rewind_to_committed(self, context: Context | None) -> None:
+        """Windows not yet whole must not become the bookmark."""
+        self.get_context_state(context).pop("progress_markers", None)
+
     def commit_windows(
         self, context: Context | None, progress: WindowProgress, index: int, windows: list[Context]
     ) -> None:
@@ -372,3 +401,125 @@ class TimeWindowStream(TapEventsStream):
         if newest is not None and (not previous or parse_timestamp(newest) > parse_timestamp(previous)):
             self.state_manager.increment_state({key: newest}, context=context, replication_key=key)
         self.finalize_state_progress_markers(state)
+
+
+class PageEnd(dict[str, t.Any]):
+    """Not a record: marks the end of a page in the stream of raw records.
+
+    `SortedWindowStream.parse_response` yields it after a page's records. The SDK pulls it only
+    when it asks for the record after the page's last one, that is after it has written every
+    record of the page, so that is the moment a STATE may claim the page.
+    """
+
+
+class SortedWindowStream(TimeWindowStream):
+    """Windows of records oldest first: read ahead, written in order, STATE after every page.
+
+    STATE's bookmark is the replication value of the last record written, never more, and never
+    lower than the bookmark the run started from. A resumed run starts at bookmark -
+    lookback_window_minutes (inclusive), so records sharing the bookmark's instant that were on
+    the next page are not lost; records read again (the lookback, or pages shifted by a record
+    that arrived late) are skipped by their first primary key within a window.
+    """
+
+    is_sorted = True
+    # The lookback re-reads records older than the bookmark on purpose, which the SDK's own
+    # check would call unsorted; `read_windows` checks the order itself instead.
+    check_sorted = False
+    # STATE is written after every page; the SDK's every-10,000-records STATE is not needed.
+    STATE_MSG_FREQUENCY = sys.maxsize
+    #: How the request asks for oldest first, as the error for a record out of order names it.
+    order_asked: t.ClassVar[str] = "oldest first"
+
+    #: The bookmark of the last STATE written: what a failed read falls back to.
+    _committed: dt.datetime | None = None
+
+    @property
+    def page_size(self) -> int:
+        return int(self.config["page_size"])
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        yield from super().parse_response(response)  # `validate_response` checked the list is there
+        yield PageEnd()
+
+    @override
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        """A record of the lookback is older than the bookmark, which never moves backwards."""
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        if bookmark is None or latest_record[self.replication_key or ""] > bookmark:
+            super()._increment_stream_state(latest_record, context=context)
+
+    @override
+    def read_windows(self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
+        """Windows read ahead and written in order."""
+        committed = self.bookmark(context)
+        if committed is not None:
+            # Canonical, so that `_increment_stream_state` compares records with it as strings.
+            self.get_context_state(context)["replication_key_value"] = format_timestamp(
+                committed, self.timestamp_precision
+            )
+        self._committed = committed
+        start, end = self.sync_start(context), self.sync_end()
+        key, primary_key = self.replication_key or "", self.primary_keys[0]
+        newest: dt.datetime | None = None
+        # Windows whole and in order: STATE after a page claims every record written before it.
+        for window, records in read_ahead(
+            self.window_contexts(context, start, end),
+            functools.partial(self.read_window, refused=refused),
+            workers=self.max_concurrent_requests,
+            chunk_size=self.page_size + 1,  # a page and its PageEnd: STATE as soon as a page is written
+        ):
+            window_start, window_end = window["window_start"], window["window_end"]
+            seen: set[str] = set()  # this window's primary keys
+            for record in records:
+                if isinstance(record, PageEnd):
+                    committed = self._committed = self.commit_page(context, committed)
+                    continue
+                value = record.get(key)
+                if not value:
+                    self.warn_undated(1)
+                    continue
+                created = parse_timestamp(value)
+                record_key = record.get(primary_key)
+                if not window_start <= created < window_end or record_key in seen:
+                    # Outside the window (the query may be wider), or read again
+                    # because an event that arrived late shifted the pages.
+                    continue
+                if newest is not None and created < newest:
+                    msg = (
+                        f"{self.name}: GET {self.endpoint} returned {value} after "
+                        f"{format_timestamp(newest, self.timestamp_precision)} although "
+                        f"{self.order_asked} was asked; STATE could claim records not yet read, so "
+                        "reading stops here."
+                    )
+                    raise APIRequestError(msg)
+                if record_key is not None:
+                    seen.add(record_key)
+                newest = created
+                record[key] = normalize_timestamp(value, self.timestamp_precision)
+                yield record
+            self.note_read_through(context, window_end)  # its last page's PageEnd came after its last record
+
+    @override
+    def rewind_to_committed(self, context: Context | None) -> None:
+        """The bookmark moved with each record written: back to the last page read whole."""
+        state = self.get_context_state(context)
+        if self._committed is None:
+            state.pop("replication_key_value", None)
+        else:
+            state["replication_key_value"] = format_timestamp(self._committed, self.timestamp_precision)
+
+    def commit_page(self, context: Context | None, committed: dt.datetime | None) -> dt.datetime | None:
+        """Write STATE for the records written so far; the new committed bookmark.
+
+        The SDK moved the bookmark to the last record written (the stream is sorted), unless
+        that was a record of the lookback, older than the bookmark the run started from.
+        """
+        state = self.get_context_state(context)
+        value = state.get("replication_key_value")
+        current = parse_timestamp(value) if value else None
+        if current is None or (committed is not None and current <= committed):
+            return committed
+        self.finalize_state_progress_markers(state)
+        return current
