@@ -40,6 +40,7 @@ from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_TEL
 from emulator.serverless import ServerlessAPI
 from emulator.taskrouter import TaskRouterAPI
 from emulator.telnyx import DEFAULT_ORGANIZATION, TelnyxAPI
+from tests.common import bookmark_values, iso, parse
 from tests.tap_runner import run_tap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,17 +88,6 @@ def small_emulator(**sizes: t.Any) -> Emulator:
 def start_date(now: dt.datetime | None = None) -> dt.datetime:
     """The `start_date` of a run: `LOOKBACK` before now, on a whole second."""
     return ((now or dt.datetime.now(dt.UTC)) - LOOKBACK).replace(microsecond=0)
-
-
-def iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse(value: str | dt.datetime) -> dt.datetime:
-    """An ISO 8601 string or a database timestamp, as an aware UTC datetime."""
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
 
 
 def api(emulator: Emulator, kind: type[A]) -> A:
@@ -451,13 +441,7 @@ def meltano_state(state_id: str, env: dict[str, str]) -> dict[str, t.Any]:
 
 def bookmark(state: dict[str, t.Any], stream: str) -> dt.datetime | None:
     """The latest replication value of `stream` in a Singer state, over all its partitions."""
-    entry = state.get("bookmarks", {}).get(stream, {})
-    values = [
-        part.get("replication_key_value")
-        for part in [entry, *entry.get("partitions", [])]
-        if part.get("replication_key_value")
-    ]
-    return max((parse(value) for value in values), default=None)
+    return max((parse(value) for value in bookmark_values(state, stream)), default=None)
 
 
 # ---- warehouses ----------------------------------------------------------------------------

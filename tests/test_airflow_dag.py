@@ -27,6 +27,7 @@ from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_TEL
 from emulator.serverless import ServerlessAPI
 from emulator.taskrouter import TaskRouterAPI
 from emulator.telnyx import DEFAULT_ORGANIZATION
+from tests.common import iso
 from tests.meltano_helpers import (
     MELTANO,
     ROOT,
@@ -36,7 +37,6 @@ from tests.meltano_helpers import (
     base_environment,
     expected_keys,
     install_plugins,
-    iso,
     project_lock,
     small_emulator,
     start_date,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from emulator import Emulator
+from tests.common import parse
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
     LOADERS,
@@ -28,7 +29,6 @@ from tests.meltano_helpers import (
     install_plugins,
     meltano,
     meltano_env,
-    parse,
     require_postgres,
     small_emulator,
     start_date,

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from emulator import Emulator
+from tests.common import parse
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
     LOADERS,
@@ -35,7 +36,6 @@ from tests.meltano_helpers import (
     meltano,
     meltano_env,
     meltano_state,
-    parse,
     require_postgres,
     small_emulator,
     start_date,

@@ -10,7 +10,8 @@ import requests
 
 from emulator.monitor import ALERT_MAX_BUFFERING
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.monitor_helpers import ALERTS, alerts_of, iso, midnight, monitor_api, parse
+from tests.common import iso, parse
+from tests.monitor_helpers import ALERTS, alerts_of, midnight, monitor_api
 from tests.tap_runner import catalog_selecting, partitioned_state, run_tap
 
 

@@ -11,8 +11,9 @@ import requests
 
 from emulator.monitor import ALERTS_LIMIT_BODY
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.monitor_helpers import ALERTS, alerts_of, iso, midnight, monitor_api
-from tests.tap_runner import bookmark_values, catalog_selecting, run_tap, run_tap_and_kill
+from tests.common import bookmark_values, iso
+from tests.monitor_helpers import ALERTS, alerts_of, midnight, monitor_api
+from tests.tap_runner import catalog_selecting, run_tap, run_tap_and_kill
 
 
 def _three_busy_days(emulator) -> tuple[dt.datetime, dt.datetime]:

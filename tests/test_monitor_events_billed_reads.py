@@ -10,7 +10,8 @@ import requests
 
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.monitor_helpers import EVENTS, events_of, iso, monitor_api, parse
+from tests.common import iso, parse
+from tests.monitor_helpers import EVENTS, events_of, monitor_api
 from tests.tap_runner import TapRun, catalog_selecting, run_tap
 
 PAGE_SIZE = 100

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.serverless_helpers import LOGS, SERVICES, parse, serverless_config
+from tests.common import parse
+from tests.serverless_helpers import LOGS, SERVICES, serverless_config
 from tests.tap_runner import catalog_selecting, run_tap
 
 SUBACCOUNT_SID = "AC" + "ab" * 16
