@@ -164,6 +164,7 @@ def run_tap_and_kill(
         assert killed, "the run finished before it could be killed: make it slower"
         # Whatever was already in the pipe when it died is still the run's output.
         rest = process.stdout.read()
+        process.stdout.close()
         messages += _tolerant(rest)
     return TapRun(process.returncode, "".join(lines) + rest, "", messages)
 
