@@ -21,7 +21,7 @@ def midnight(days_ago: int) -> dt.datetime:
 
 def monitor_api(emulator: Emulator) -> MonitorAPI:
     """`emulator.monitor`, typed."""
-    return next(api for api in emulator.apis if isinstance(api, MonitorAPI))
+    return emulator.monitor
 
 
 def alerts_of(emulator: Emulator) -> list[dict[str, t.Any]]:

@@ -28,7 +28,7 @@ def serverless_config(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any
 
 def serverless_api(emulator: Emulator) -> ServerlessAPI:
     """`emulator.serverless`, typed."""
-    return next(api for api in emulator.apis if isinstance(api, ServerlessAPI))
+    return emulator.serverless
 
 
 def environments(emulator: Emulator) -> list[dict[str, t.Any]]:

@@ -22,7 +22,7 @@ EVENTS = "twilio_taskrouter_events"
 
 def taskrouter_api(emulator: Emulator) -> TaskRouterAPI:
     """`emulator.taskrouter`, typed."""
-    return next(api for api in emulator.apis if isinstance(api, TaskRouterAPI))
+    return emulator.taskrouter
 
 
 def workspace_sids(emulator: Emulator) -> list[str]:

@@ -46,7 +46,7 @@ def telnyx_config(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
 
 
 def telnyx_api(emulator: Emulator) -> TelnyxAPI:
-    return next(api for api in emulator.apis if isinstance(api, TelnyxAPI))
+    return emulator.telnyx
 
 
 def events(emulator: Emulator) -> list[dict[str, t.Any]]:
