@@ -32,7 +32,6 @@ from tests.meltano_helpers import (
     MELTANO,
     ROOT,
     Account,
-    DuckDBWarehouse,
     api,
     base_environment,
     expected_keys,
@@ -42,6 +41,7 @@ from tests.meltano_helpers import (
     start_date,
     streams_for,
 )
+from tests.warehouses import DuckDBWarehouse
 
 AIRFLOW_REQUIREMENT = "apache-airflow==3.3.2"
 AIRFLOW_VENV = ROOT / ".venv-airflow"

@@ -19,21 +19,18 @@ from tests.common import parse
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
     LOADERS,
-    DuckDBWarehouse,
     Key,
-    PostgresCluster,
-    PostgresWarehouse,
-    Warehouse,
     emulated_records,
     expected_keys,
     install_plugins,
     meltano,
     meltano_env,
-    require_postgres,
     small_emulator,
     start_date,
     streams_for,
 )
+from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.warehouses import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 
 @dataclass

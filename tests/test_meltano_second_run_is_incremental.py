@@ -22,12 +22,8 @@ from tests.common import parse
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
     LOADERS,
-    DuckDBWarehouse,
     Key,
     MeltanoRun,
-    PostgresCluster,
-    PostgresWarehouse,
-    Warehouse,
     add_one_record_per_stream,
     bookmark,
     emulated_records,
@@ -36,11 +32,12 @@ from tests.meltano_helpers import (
     meltano,
     meltano_env,
     meltano_state,
-    require_postgres,
     small_emulator,
     start_date,
     streams_for,
 )
+from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.warehouses import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 
 @dataclass
