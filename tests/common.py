@@ -7,6 +7,7 @@ stream's partitioning.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import typing as t
 
@@ -48,3 +49,9 @@ def bookmark_values(state: dict[str, t.Any], stream: str) -> list[str]:
 def bookmark_of(state: dict[str, t.Any], stream: str, context: dict[str, t.Any] | None = None) -> str | None:
     """The stream's bookmark; for a partitioned stream, the one of `context`."""
     return next((value for found, value in bookmarks(state, stream) if found == (context or {})), None)
+
+
+def assert_each_once(keys: t.Sequence[t.Hashable], what: str = "record") -> None:
+    """No key twice: the exactly-once half that a set comparison with the expected keys cannot see."""
+    repeated = [key for key, count in collections.Counter(keys).items() if count > 1]
+    assert not repeated, f"{len(repeated)} {what}(s) emitted more than once, e.g. {repeated[:3]}"

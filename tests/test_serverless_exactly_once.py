@@ -8,7 +8,7 @@ import pytest
 
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.common import iso_exact, parse
+from tests.common import assert_each_once, iso_exact, parse
 from tests.serverless_helpers import (
     ALL_STREAMS,
     ENVIRONMENTS,
@@ -49,7 +49,7 @@ def test_every_log_of_every_environment_is_emitted_exactly_once(served):
     emulator, config, run = served
 
     emitted = [record["sid"] for record in run.records[LOGS]]
-    assert len(emitted) == len(set(emitted)), "a log was emitted twice"
+    assert_each_once(emitted, "log")
     assert set(emitted) == set(logs_since(emulator, config["start_date"]))
     assert len({record["environment_sid"] for record in run.records[LOGS]}) == 3
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tests.common import iso_exact
+from tests.common import assert_each_once, iso_exact
 from tests.serverless_helpers import AUTH, environments, logs_since, logs_url
 
 META_KEYS = {
@@ -61,7 +61,7 @@ def test_following_next_page_url_reads_every_log_once(emulator):
         sids += [log["sid"] for log in body["logs"]]
         url, params = body["meta"]["next_page_url"], {}
 
-    assert len(sids) == len(set(sids))
+    assert_each_once(sids, "log")
     assert set(sids) == set(logs_since(emulator, since, environment["sid"]))
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import requests
 
-from tests.common import iso_exact
+from tests.common import assert_each_once, iso_exact
 from tests.serverless_helpers import (
     AUTH,
     LOGS,
@@ -72,7 +72,7 @@ def test_a_burst_of_13000_logs_in_one_hour_arrives_whole(emulator):
     assert run.returncode == 0, run.stderr
     assert api.capped_queries >= 1, "the hour was never read whole: the test does not test the cap"
     emitted = [r["sid"] for r in run.records[LOGS] if r["environment_sid"] == environment["sid"]]
-    assert len(emitted) == len(set(emitted)), "a log was emitted twice"
+    assert_each_once(emitted, "log")
     assert set(emitted) == set(logs_since(emulator, hour, environment["sid"]))
     assert {log["sid"] for log in burst} <= set(emitted)
     newest = max(log["date_created"] for log in api.logs_of(environment["sid"]))
