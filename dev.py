@@ -108,6 +108,7 @@ def demo_pipeline(python: Path = PYTHON, workdir: Path = ROOT) -> None:
 def test() -> None:
     env = tool_env()
     run(PYTHON, "-m", "ruff", "check", ".", env=env)
+    run(PYTHON, "-m", "ruff", "format", "--check", ".", env=env)
     run(PYTHON, "-m", "mypy", "tap_events", "emulator", "tests", "benchmarks", "scripts", env=env)
     run(PYTHON, "-m", "pytest", *sys.argv[2:], env=env)
 

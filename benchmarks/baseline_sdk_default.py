@@ -31,7 +31,7 @@ from singer_sdk.pagination import BaseHATEOASPaginator
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "twilio_monitor_events.json"
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "tap_events" / "schemas" / "twilio_monitor_events.json"
 
 
 class NextPageUrlPaginator(BaseHATEOASPaginator):

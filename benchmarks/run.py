@@ -532,7 +532,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         help="also run, as variant tap-before, the tap_events package found in DIR (a copy of an "
-        "earlier commit: git archive COMMIT tap_events schemas | tar -x -C DIR)",
+        "earlier commit: git archive COMMIT tap_events | tar -x -C DIR)",
     )
     parser.add_argument("--no-verify", action="store_true", help="skip the counted warm-up run")
     parser.add_argument(

@@ -159,7 +159,11 @@ class Emulator:
     """Start with `start()` (or as a context manager); `base_url` is where it listens."""
 
     def __init__(self, *, seed: int = 7, now: dt.datetime | None = None, **sizes: t.Any) -> None:
-        from emulator import API_TYPES
+        # The API modules import this one (Request, Response, errors): imported here, not at the top.
+        from emulator.monitor import MonitorAPI
+        from emulator.serverless import ServerlessAPI
+        from emulator.taskrouter import TaskRouterAPI
+        from emulator.telnyx import TelnyxAPI
 
         self.now = now or utc_now()
         self._started = time.monotonic()
@@ -188,9 +192,16 @@ class Emulator:
         self._in_flight_lock = threading.Lock()
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
-        self.apis = [api_type(self, **sizes) for api_type in API_TYPES]
-        for api in self.apis:
-            setattr(self, api.name, api)
+        self.monitor = MonitorAPI(self, **sizes)
+        self.taskrouter = TaskRouterAPI(self, **sizes)
+        self.serverless = ServerlessAPI(self, **sizes)
+        self.telnyx = TelnyxAPI(self, **sizes)
+        self.apis: list[MonitorAPI | TaskRouterAPI | ServerlessAPI | TelnyxAPI] = [
+            self.monitor,
+            self.taskrouter,
+            self.serverless,
+            self.telnyx,
+        ]
         self.routes: list[tuple[str, re.Pattern[str], t.Callable[..., Response]]] = [
             (method, re.compile(pattern + r"/?$"), handler)
             for api in self.apis

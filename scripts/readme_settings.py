@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tap_events.tap import SETTINGS
+from tap_events.settings import SETTINGS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"

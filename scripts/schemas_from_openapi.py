@@ -1,4 +1,4 @@
-"""Regenerate schemas/*.json from the vendors' OpenAPI documents.
+"""Regenerate tap_events/schemas/*.json from the vendors' OpenAPI documents.
 
     python scripts/schemas_from_openapi.py [../shared/api-specs]
 
@@ -127,4 +127,4 @@ if __name__ == "__main__":
     found = Path(sys.argv[1]) if len(sys.argv) > 1 else spec_directory()
     if found is None:
         sys.exit(f"No OpenAPI specs found: pass their folder, or set {SPECS_ENV}.")
-    main(found, Path(__file__).resolve().parent.parent / "schemas")
+    main(found, Path(__file__).resolve().parent.parent / "tap_events" / "schemas")

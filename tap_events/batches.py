@@ -19,6 +19,7 @@ import typing as t
 from contextlib import contextmanager
 
 from singer_sdk.helpers._state import StateWriter
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -39,6 +40,7 @@ class StateGate(StateWriter):
         finally:
             self._filling -= 1
 
+    @override
     def write_state(self, state: types.TapState) -> None:
         if not self._filling:
             super().write_state(state)

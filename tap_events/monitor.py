@@ -10,15 +10,12 @@ import orjson
 from singer_sdk import Stream
 from typing_extensions import override
 
-from tap_events.client import (
-    QueryPages,
-    ResultCapSplitting,
-    TimeWindowStream,
-    TwilioStream,
-    response_body,
-    response_context,
-)
+from tap_events.pagination import QueryPages
+from tap_events.responses import response_body, response_context
+from tap_events.result_cap import ResultCapSplitting
 from tap_events.timestamps import ceil_second, format_timestamp, normalize_timestamp, utc_now
+from tap_events.twilio import TwilioStream
+from tap_events.windows import UnsortedWindowStream
 
 if t.TYPE_CHECKING:
     import requests
@@ -28,7 +25,7 @@ if t.TYPE_CHECKING:
 RESULTS_LIMIT_MESSAGE = "data is limited to 10,000 results"
 
 
-class MonitorStream(TwilioStream, TimeWindowStream):
+class MonitorStream(TwilioStream, UnsortedWindowStream):
     base_url_setting = "twilio_monitor_base_url"
 
 
@@ -52,6 +49,7 @@ class MonitorEventsStream(MonitorStream):
     retention = dt.timedelta(days=30)
     clamp_to_retention = False
 
+    @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         # The time of day selects nothing, but it is sent: an API that refuses a StartDate older
         # than it keeps then accepts the part of a day still kept (`read_window` retries with it).
@@ -127,6 +125,7 @@ class MonitorAlertsStream(MonitorStream, ResultCapSplitting):
             return False
         return isinstance(body, dict) and RESULTS_LIMIT_MESSAGE in str(body.get("message"))
 
+    @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         # Both bounds are inclusive ("on or after", "on or before"); the window's own end is asked
         # for too, in case Twilio compares to the millisecond, and `get_records` drops it.

@@ -24,15 +24,12 @@ import typing as t
 
 from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
+from typing_extensions import override
 
-from tap_events.client import (
-    ONE_SECOND,
-    ResultCapSplitting,
-    TwilioListStream,
-    TwilioStream,
-    retry_after_seconds,
-)
-from tap_events.timestamps import ceil_second, floor_second, format_timestamp
+from tap_events.client import retry_after_seconds
+from tap_events.result_cap import ResultCapSplitting
+from tap_events.timestamps import ONE_SECOND, ceil_second, floor_second, format_timestamp
+from tap_events.twilio import TwilioListStream, TwilioStream
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -133,6 +130,7 @@ class ServicesStream(ServerlessListStream):
     timestamp_fields = ("date_created", "date_updated")
     sids_setting = "twilio_service_sids"
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {**(context or {}), "service_sid": record["sid"]}
 
@@ -148,6 +146,7 @@ class EnvironmentsStream(ServerlessListStream):
     timestamp_fields = ("date_created", "date_updated")
     partition_path_keys = ("service_sid",)
 
+    @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {**(context or {}), "environment_sid": record["sid"]}
 
@@ -190,21 +189,27 @@ class LogsStream(ServerlessStream, ResultCapSplitting):
     records_noun = "logs"
     # ---- requests ------------------------------------------------------------------------
 
-    def _request(self, prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+    @override
+    def request_decorator(self, func: Callable[..., requests.Response]) -> Callable[..., requests.Response]:
         """Every attempt, retries included, first waits for its account's Logs limiter.
 
         A 429 holds every Logs request of that account, in every thread, for `Retry-After`
         (or a second), not only the retry of this one.
         """
-        limiter = LOGS_RATE_LIMITERS.for_account((context or {}).get("account_sid", ""))
-        limiter.wait()
-        try:
-            return super()._request(prepared_request, context)
-        except RetriableAPIError as exc:
-            if exc.response is not None and exc.response.status_code == 429:
-                limiter.pause(retry_after_seconds(exc.response) or 1.0)
-            raise
 
+        def rate_limited(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            limiter = LOGS_RATE_LIMITERS.for_account((context or {}).get("account_sid", ""))
+            limiter.wait()
+            try:
+                return func(prepared_request, context)
+            except RetriableAPIError as exc:
+                if exc.response is not None and exc.response.status_code == 429:
+                    limiter.pause(retry_after_seconds(exc.response) or 1.0)
+                raise
+
+        return super().request_decorator(rate_limited)
+
+    @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         return {
             # "After which": exclusive, as the spec words it. One second earlier keeps a log

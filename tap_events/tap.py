@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import gc
-import ipaddress
-import re
 import sys
 import typing as t
-from collections.abc import Iterator
-from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import orjson
 from dotenv import find_dotenv
-from jsonschema import Draft7Validator
 from singer_sdk import Stream, Tap
-from singer_sdk import typing as th
 from singer_sdk.configuration._dict_config import merge_missing_config_jsonschema, parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.helpers._classproperty import classproperty
@@ -24,325 +16,12 @@ from typing_extensions import override
 
 from tap_events import monitor, serverless, taskrouter, telnyx
 from tap_events.batches import StateGate
-from tap_events.client import DEFAULT_HISTORY, twilio_accounts
-from tap_events.output import EventsWriter
+from tap_events.output import EventsWriter, garbage_collection_for_records
 from tap_events.report import RunIncompleteError, RunReport
-from tap_events.timestamps import parse_timestamp, utc_now
+from tap_events.settings import SETTINGS, schema_errors, setting_errors, telnyx_configured, twilio_configured
 
 TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
 TELNYX_STREAMS: list[type[Stream]] = [*telnyx.STREAMS]
-
-BASE_URL_SETTINGS = {
-    "twilio_monitor_base_url": "https://monitor.twilio.com",
-    "twilio_taskrouter_base_url": "https://taskrouter.twilio.com",
-    "twilio_serverless_base_url": "https://serverless.twilio.com",
-    "telnyx_base_url": "https://api.telnyx.com",
-}
-SID_PREFIXES = {
-    "twilio_account_sid": "AC",
-    "twilio_api_key_sid": "SK",
-    "twilio_workspace_sids": "WS",
-    "twilio_service_sids": "ZS",
-}
-WHOLE_NUMBERS = {  # setting: (minimum, maximum)
-    "page_size": (1, 1000),
-    "lookback_window_minutes": (0, None),
-    "twilio_alerts_max_buffering_minutes": (0, 1440),
-    "max_request_retries": (0, None),
-    "request_timeout_seconds": (1, None),
-    "max_concurrent_requests": (1, 16),
-}
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
-
-
-def _sid_error(name: str, value: t.Any, prefix: str) -> str | None:
-    """The value is described, not shown: a secret pasted into a SID field must not be echoed."""
-    text = str(value)
-    if re.fullmatch(rf"{prefix}[0-9a-fA-F]{{32}}", text):
-        return None
-    return f"{name} must be '{prefix}' followed by 32 hexadecimal characters (got {len(text)} characters)."
-
-
-def _credential_errors(name: str, entry: t.Mapping[str, t.Any], prefix: str = "") -> list[str]:
-    """One account's SIDs and credential: `prefix` is '' for entries of twilio_accounts, 'twilio_' otherwise."""
-    errors = []
-    for key, sid_prefix in (("account_sid", "AC"), ("api_key_sid", "SK")):
-        if entry.get(f"{prefix}{key}"):
-            errors.append(_sid_error(f"{name}{prefix}{key}", entry[f"{prefix}{key}"], sid_prefix))
-    if bool(entry.get(f"{prefix}api_key_sid")) != bool(entry.get(f"{prefix}api_key_secret")):
-        errors.append(f"{name}{prefix}api_key_sid and {name}{prefix}api_key_secret must be given together.")
-    has_secret = entry.get(f"{prefix}auth_token") or entry.get(f"{prefix}api_key_secret")
-    if has_secret and not entry.get(f"{prefix}account_sid"):
-        errors.append(f"{name}{prefix}account_sid is required with Twilio credentials.")
-    if entry.get(f"{prefix}account_sid") and not has_secret:
-        errors.append(f"{name}{prefix}account_sid needs {prefix}auth_token, or {prefix}api_key_sid with its secret.")
-    return [error for error in errors if error]
-
-
-def _base_url_error(setting: str, value: str) -> str | None:
-    """Only scheme, host and port are ever echoed: user info or a query may hold a secret."""
-    parts = urlsplit(value)
-    if parts.username or parts.password or parts.query or parts.fragment or parts.path.strip("/"):
-        return f"{setting} must be a bare scheme://host[:port] URL without user info, path, query or fragment."
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        return f"{setting} must be an absolute URL such as https://host."
-    if parts.scheme != "https" and not _is_loopback(parts.hostname):
-        return f"{setting} must use https (plain http is allowed only for loopback addresses), got {parts.scheme}://{parts.netloc}."
-    return None
-
-
-SECRETS = ("twilio_auth_token", "twilio_api_key_secret", "telnyx_api_key")
-
-
-def _secret_errors(name: str, value: t.Any) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, str):
-        return [f"{name} must be a string."]
-    if value != value.strip() or any(ord(character) < 32 for character in value):
-        return [f"{name} has surrounding spaces, a line break or control characters (not shown): remove them."]
-    return []
-
-
-def _schema_errors(schema: dict[str, t.Any], config: t.Mapping[str, t.Any]) -> list[str]:
-    """The settings schema's complaints, naming the setting and the rule but never the value."""
-    errors = []
-    for error in Draft7Validator(schema).iter_errors(dict(config)):
-        where = ".".join(str(part) for part in error.absolute_path) or "the settings"
-        errors.append(f"{where} must satisfy {error.validator!r}: {error.validator_value!r}.")
-    return errors
-
-
-def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
-    """Every problem with the settings, each naming its setting and never echoing a secret."""
-    errors: list[str | None] = []
-    for setting in ("twilio_workspace_sids", "twilio_service_sids"):
-        errors += [
-            _sid_error(f"{setting} entries", value, SID_PREFIXES[setting]) for value in config.get(setting) or []
-        ]
-    dates = {}
-    for setting in ("start_date", "end_date"):
-        if config.get(setting) is not None:
-            try:
-                dates[setting] = parse_timestamp(str(config[setting]))
-            except ValueError:
-                errors.append(
-                    f"{setting} must be an ISO 8601 date or date-time such as 2026-01-31, got {config[setting]!r}."
-                )
-    if len(dates) == 2 and dates["end_date"] <= dates["start_date"]:
-        errors.append("end_date must be later than start_date.")
-    if "end_date" in dates and config.get("start_date") is None and dates["end_date"] <= utc_now() - DEFAULT_HISTORY:
-        days = DEFAULT_HISTORY.days
-        errors.append(
-            f"end_date is more than {days} days ago: set start_date too (without it a run reads the last {days} days)."
-        )
-    for setting, (minimum, maximum) in WHOLE_NUMBERS.items():
-        value = config.get(setting)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value > (maximum or value):
-            limits = f"from {minimum} to {maximum}" if maximum else f"{minimum} or more"
-            errors.append(f"{setting} must be a whole number {limits}, got {value!r}.")
-    errors += [_base_url_error(setting, str(config[setting])) for setting in BASE_URL_SETTINGS if setting in config]
-    for setting in SECRETS:
-        errors += _secret_errors(setting, config.get(setting))
-    errors += _credential_errors("", config, prefix="twilio_")
-    for index, entry in enumerate(config.get("twilio_accounts") or []):
-        if not isinstance(entry, dict):
-            errors.append(f"twilio_accounts[{index}] must be an object with account_sid and its credential.")
-        else:
-            errors += _credential_errors(f"twilio_accounts[{index}].", {"account_sid": None, **entry})
-            for key in ("auth_token", "api_key_secret"):
-                errors += _secret_errors(f"twilio_accounts[{index}].{key}", entry.get(key))
-            if not any(entry.get(key) for key in ("account_sid", "auth_token", "api_key_secret")):
-                errors.append(f"twilio_accounts[{index}] is empty: it needs account_sid and its credential.")
-    if not twilio_configured(config) and not telnyx_configured(config):
-        errors.append(
-            "No credentials: set twilio_account_sid with twilio_auth_token (or twilio_api_key_sid and "
-            "twilio_api_key_secret), and/or telnyx_api_key."
-        )
-    return [error for error in errors if error]
-
-
-def twilio_configured(config: t.Mapping[str, t.Any]) -> bool:
-    return bool(twilio_accounts(config))
-
-
-def telnyx_configured(config: t.Mapping[str, t.Any]) -> bool:
-    return bool(config.get("telnyx_api_key"))
-
-
-SETTINGS = th.PropertiesList(
-    th.Property(
-        "twilio_account_sid",
-        th.StringType,
-        title="Twilio Account SID",
-        description="The account to read: 'AC' followed by 32 hex characters.",
-    ),
-    th.Property(
-        "twilio_auth_token",
-        th.StringType,
-        secret=True,
-        title="Twilio Auth Token",
-        description="The account's auth token (or use an API key pair below).",
-    ),
-    th.Property(
-        "twilio_api_key_sid",
-        th.StringType,
-        title="Twilio API Key SID",
-        description="Optional 'SK…' API key: with its secret, used instead of the auth token.",
-    ),
-    th.Property(
-        "twilio_api_key_secret",
-        th.StringType,
-        secret=True,
-        title="Twilio API Key Secret",
-        description="Secret of the API key.",
-    ),
-    th.Property(
-        "twilio_accounts",
-        th.ArrayType(
-            th.ObjectType(
-                th.Property("account_sid", th.StringType, required=True),
-                th.Property("auth_token", th.StringType, secret=True),
-                th.Property("api_key_sid", th.StringType),
-                th.Property("api_key_secret", th.StringType, secret=True),
-            )
-        ),
-        secret=True,
-        title="Twilio Accounts",
-        description="More accounts (e.g. subaccounts, which need their own credentials), each "
-        "{account_sid, auth_token} or {account_sid, api_key_sid, api_key_secret}; every "
-        "account is a partition of every Twilio stream with its own bookmarks.",
-    ),
-    th.Property(
-        "telnyx_api_key",
-        th.StringType,
-        secret=True,
-        title="Telnyx API Key",
-        description="Telnyx v2 API key, sent as a Bearer token.",
-    ),
-    th.Property(
-        "start_date",
-        th.DateTimeType,
-        title="Start Date",
-        description=(
-            "Earliest record to read (ISO 8601). Default: 30 days before now. Bounds the first run of a "
-            "partition; later runs resume from their bookmark (never before start_date when it is set)."
-        ),
-    ),
-    th.Property(
-        "end_date",
-        th.DateTimeType,
-        title="End Date",
-        description=(
-            "Optional upper bound (exclusive, ISO 8601), for fixed backfills; "
-            "one more than 30 days ago needs start_date too."
-        ),
-    ),
-    th.Property(
-        "lookback_window_minutes",
-        th.IntegerType,
-        default=10,
-        title="Lookback Window (minutes)",
-        description="How far before the bookmark an incremental run re-reads, to catch "
-        "late-arriving events; duplicates are resolved by primary key downstream.",
-    ),
-    th.Property(
-        "twilio_alerts_max_buffering_minutes",
-        th.IntegerType,
-        default=60,
-        title="Twilio Alerts Max Buffering (minutes)",
-        description="The longest delay between an alert's date_generated and its date_created that "
-        "the tap allows for (0 to 1440): each Alerts query starts that much before its window, "
-        "because Twilio does not say which of the two its StartDate/EndDate filter matches.",
-    ),
-    th.Property(
-        "page_size",
-        th.IntegerType,
-        default=1000,
-        title="Page Size",
-        description="Records per request, 1 to 1000 (Telnyx pages are capped at 250).",
-    ),
-    th.Property(
-        "request_timeout_seconds",
-        th.IntegerType,
-        default=60,
-        title="Request Timeout (seconds)",
-        description="How long to wait for an API to connect and for each read of its answer.",
-    ),
-    th.Property(
-        "max_concurrent_requests",
-        th.IntegerType,
-        default=4,
-        title="Max Concurrent Requests",
-        description="Time windows of a stream read at once (1 to 16): latency-bound backfills go up to "
-        "that many times faster. Records are written as pages arrive; STATE claims only windows read "
-        "whole, oldest first.",
-    ),
-    th.Property(
-        "max_request_retries",
-        th.IntegerType,
-        default=8,
-        title="Max Request Retries",
-        description="Retries of a failed request (5xx, 429, timeouts, resets, truncated bodies) "
-        "with exponential backoff and jitter, honouring Retry-After, before the partition is given up "
-        "(the others are still read; the run exits non-zero).",
-    ),
-    *[
-        th.Property(
-            setting,
-            th.StringType,
-            default=default,
-            title=setting.replace("_", " ").title(),
-            description=(
-                f"Base URL of the API (default {default}); scheme and host only; https, or http on loopback only."
-            ),
-        )
-        for setting, default in BASE_URL_SETTINGS.items()
-    ],
-    th.Property(
-        "twilio_workspace_sids",
-        th.ArrayType(th.StringType),
-        title="TaskRouter Workspace SIDs",
-        description="Only these TaskRouter workspaces (default: every workspace of the account).",
-    ),
-    th.Property(
-        "twilio_service_sids",
-        th.ArrayType(th.StringType),
-        title="Serverless Service SIDs",
-        description="Only these Serverless services (default: every service of the account).",
-    ),
-)
-"""The tap's own settings (the SDK adds its built-in ones to `config_jsonschema` at run time)."""
-
-
-@contextmanager
-def garbage_collection_for_records() -> Iterator[None]:
-    """The garbage collector tuned for a stream of short-lived records.
-
-    Parsed pages are trees, not cycles, yet each record allocates several containers, and
-    CPython's default thresholds run a collection every 700 of them, each time walking the
-    pages still being written and, from time to time, everything the imports left behind.
-    Setting the start-up objects aside (`gc.freeze`) and collecting less often saves about a
-    tenth of a run's CPU; cycles are still collected.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 class TapEvents(Tap):
@@ -360,11 +39,12 @@ class TapEvents(Tap):
         #: In BATCH mode, STATE waits for the BATCH message of the records it claims.
         self._state_writer = StateGate(self.message_writer)
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """The SDK's validation fills in defaults; its messages quote the offending value (maybe a
         secret), so they are replaced by ours."""
         if super()._validate_config(raise_errors=False):
-            errors = _schema_errors(self.config_jsonschema, self._config)
+            errors = schema_errors(self.config_jsonschema, self._config)
         else:
             errors = setting_errors(self._config)
         if errors and raise_errors:
@@ -381,6 +61,7 @@ class TapEvents(Tap):
         merge_missing_config_jsonschema(EMIT_ACTIVATE_VERSION_CONFIG, config_jsonschema)
 
     @classproperty
+    @override
     def _env_var_config(cls) -> dict[str, t.Any]:
         """`--config ENV`: TAP_EVENTS_* variables, and a `.env` in the working directory or above it.
 
@@ -426,6 +107,7 @@ class TapEvents(Tap):
             cls.logger.error("%s", exc)
             sys.exit(1)
 
+    @override
     def discover_streams(self) -> list[Stream]:
         config = self._config
         if not twilio_configured(config) and not telnyx_configured(config):

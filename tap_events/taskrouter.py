@@ -7,9 +7,11 @@ import typing as t
 
 import orjson
 from singer_sdk import Stream
+from typing_extensions import override
 
-from tap_events.client import TimeWindowStream, TwilioListStream, TwilioStream
 from tap_events.timestamps import ceil_second, floor_second, format_timestamp
+from tap_events.twilio import TwilioListStream, TwilioStream
+from tap_events.windows import UnsortedWindowStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -50,11 +52,12 @@ class TaskRouterWorkspacesStream(TaskRouterStream, TwilioListStream):
     timestamp_fields = ("date_created", "date_updated")
     sids_setting = "twilio_workspace_sids"
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {**(context or {}), "workspace_sid": record["sid"]}
 
 
-class TaskRouterEventsStream(TaskRouterStream, TimeWindowStream):
+class TaskRouterEventsStream(TaskRouterStream, UnsortedWindowStream):
     """Each workspace's events, with one bookmark per workspace.
 
     Without `StartDate` the API answers only the last 15 minutes, so every request carries
@@ -77,6 +80,7 @@ class TaskRouterEventsStream(TaskRouterStream, TimeWindowStream):
     retention = dt.timedelta(days=30)
     clamp_to_retention = True
 
+    @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         """[start, end) as whole seconds that cover it: StartDate rounded down, EndDate (inclusive)
         rounded up to the window's end itself. Whether Twilio compares EndDate to the second or
@@ -85,6 +89,7 @@ class TaskRouterEventsStream(TaskRouterStream, TimeWindowStream):
         second can be missed either way."""
         return {"StartDate": strict_timestamp(floor_second(start)), "EndDate": strict_timestamp(ceil_second(end))}
 
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         processed = super().post_process(row, context)
         if processed is None:

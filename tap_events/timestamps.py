@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing as t
 
+ONE_SECOND = dt.timedelta(seconds=1)
+#: How many fraction digits a stream's timestamps carry.
+Precision = t.Literal["seconds", "milliseconds", "microseconds"]
 _SECONDS = "%Y-%m-%dT%H:%M:%S"
 _CANONICAL = {
     precision: re.compile(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d{fraction}Z")
@@ -34,7 +38,7 @@ def parse_timestamp(value: str | dt.datetime) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
-def format_timestamp(value: dt.datetime, precision: str = "seconds") -> str:
+def format_timestamp(value: dt.datetime, precision: Precision = "seconds") -> str:
     """`seconds`, `milliseconds` or `microseconds` after the point, always with `Z`."""
     value = value.astimezone(dt.UTC)
     fraction = {
@@ -45,7 +49,7 @@ def format_timestamp(value: dt.datetime, precision: str = "seconds") -> str:
     return f"{value.strftime(_SECONDS)}{fraction}Z"
 
 
-def normalize_timestamp(value: str, precision: str = "seconds") -> str:
+def normalize_timestamp(value: str, precision: Precision = "seconds") -> str:
     """`value` in the canonical form of `precision`; values already in it are returned as they are."""
     if _CANONICAL[precision].fullmatch(value):
         return value

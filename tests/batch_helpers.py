@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 import typing as t
@@ -10,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.common import bookmarks, parse
 from tests.tap_runner import TapRun
 
 
@@ -41,21 +41,6 @@ def batched(run: TapRun, stream: str) -> list[dict[str, t.Any]]:
     ]
 
 
-def _parse(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def bookmarks(state: dict[str, t.Any], stream: str) -> list[tuple[dict[str, t.Any], str]]:
-    """(partition context, bookmark) of every bookmark a STATE holds for `stream`."""
-    stream_state = state.get("bookmarks", {}).get(stream, {})
-    entries = [stream_state, *stream_state.get("partitions", [])]
-    return [
-        (entry.get("context", {}), entry["replication_key_value"])
-        for entry in entries
-        if "replication_key_value" in entry
-    ]
-
-
 def claims_ahead_of_batches(
     run: TapRun, stream: str, every: list[dict[str, t.Any]], key: str, replication_key: str
 ) -> Iterator[tuple[int, set[str]]]:
@@ -72,6 +57,6 @@ def claims_ahead_of_batches(
                     record[key]
                     for record in every
                     if all(record.get(name) == value for name, value in context.items())
-                    and _parse(record[replication_key]) < _parse(bookmark)
+                    and parse(record[replication_key]) < parse(bookmark)
                 }
                 yield position, claimed - announced

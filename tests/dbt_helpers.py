@@ -7,9 +7,7 @@ import typing as t
 from pathlib import Path
 
 if t.TYPE_CHECKING:
-    from tests.meltano_helpers import DuckDBWarehouse, PostgresWarehouse
-
-    Warehouse = DuckDBWarehouse | PostgresWarehouse
+    from tests.warehouses import Warehouse
 
 
 def dbt_settings(home: Path) -> dict[str, str]:

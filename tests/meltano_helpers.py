@@ -1,15 +1,16 @@
 """What the Meltano and Airflow tests share.
 
 - `small_emulator()` and `START`: a data set small enough for a whole Meltano run in seconds
-  (Serverless logs are read in one-hour windows at 5 requests per second, so the runs start a
-  few hours back, and every API's data is made to fall mostly inside them).
+  (Serverless logs are read at 5 requests per second, one request per one-day window and
+  page, so the runs start a few hours back, and every API's data is made to fall mostly inside them).
 - `EMULATED`: where the emulator keeps each stream's records, so that the warehouse can be
   compared with the emulator's own data. A stream missing here (a new API) is compared with the
   tap's own RECORD output instead (`tap_keys`).
 - `meltano()` / `meltano_env()`: the real `meltano` command, pointed at the emulator, with a
   system database (state) of the test's own.
-- `DuckDBWarehouse` / `PostgresWarehouse`: the same questions asked of either database.
-- `PostgresCluster`: a throw-away PostgreSQL server on a free loopback port.
+
+The warehouses the runs load into are in `warehouses.py`, the PostgreSQL server in
+`postgres_cluster.py`.
 """
 
 from __future__ import annotations
@@ -21,18 +22,13 @@ import functools
 import hashlib
 import json
 import os
-import pwd
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import typing as t
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from emulator import Emulator
 from emulator.monitor import MonitorAPI
@@ -40,6 +36,7 @@ from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_TEL
 from emulator.serverless import ServerlessAPI
 from emulator.taskrouter import TaskRouterAPI
 from emulator.telnyx import DEFAULT_ORGANIZATION, TelnyxAPI
+from tests.common import bookmark_values, iso, parse
 from tests.tap_runner import run_tap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,17 +84,6 @@ def small_emulator(**sizes: t.Any) -> Emulator:
 def start_date(now: dt.datetime | None = None) -> dt.datetime:
     """The `start_date` of a run: `LOOKBACK` before now, on a whole second."""
     return ((now or dt.datetime.now(dt.UTC)) - LOOKBACK).replace(microsecond=0)
-
-
-def iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse(value: str | dt.datetime) -> dt.datetime:
-    """An ISO 8601 string or a database timestamp, as an aware UTC datetime."""
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
 
 
 def api(emulator: Emulator, kind: type[A]) -> A:
@@ -451,219 +437,4 @@ def meltano_state(state_id: str, env: dict[str, str]) -> dict[str, t.Any]:
 
 def bookmark(state: dict[str, t.Any], stream: str) -> dt.datetime | None:
     """The latest replication value of `stream` in a Singer state, over all its partitions."""
-    entry = state.get("bookmarks", {}).get(stream, {})
-    values = [
-        part.get("replication_key_value")
-        for part in [entry, *entry.get("partitions", [])]
-        if part.get("replication_key_value")
-    ]
-    return max((parse(value) for value in values), default=None)
-
-
-# ---- warehouses ----------------------------------------------------------------------------
-
-
-class Warehouse(t.Protocol):
-    def tables(self) -> set[str]: ...
-    def count(self, table: str) -> int: ...
-    def keys(self, table: str, columns: t.Sequence[str]) -> list[Key]: ...
-    def column_types(self, table: str) -> dict[str, str]: ...
-    def values(self, table: str, column: str) -> list[t.Any]: ...
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-class _SQLWarehouse:
-    schema = SCHEMA
-
-    def query(self, sql: str, parameters: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
-        raise NotImplementedError
-
-    def tables(self) -> set[str]:
-        rows = self.query(
-            "select table_name from information_schema.tables where table_schema = ?",
-            [self.schema],
-        )
-        return {row[0] for row in rows}
-
-    def count(self, table: str) -> int:
-        return int(self.query(f"select count(*) from {self._table(table)}")[0][0])
-
-    def keys(self, table: str, columns: t.Sequence[str]) -> list[Key]:
-        listed = ", ".join(_quote(column) for column in columns)
-        rows = self.query(f"select {listed} from {self._table(table)}")
-        return [tuple(str(value) for value in row) for row in rows]
-
-    def column_types(self, table: str) -> dict[str, str]:
-        rows = self.query(
-            "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
-            [self.schema, table],
-        )
-        return {name: str(kind).lower() for name, kind in rows}
-
-    def values(self, table: str, column: str) -> list[t.Any]:
-        return [row[0] for row in self.query(f"select {_quote(column)} from {self._table(table)}")]
-
-    def _table(self, table: str) -> str:
-        return f"{_quote(self.schema)}.{_quote(table)}"
-
-
-class DuckDBWarehouse(_SQLWarehouse):
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def query(self, sql: str, parameters: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
-        import duckdb
-
-        with duckdb.connect(str(self.path), read_only=True) as connection:
-            return connection.execute(sql, list(parameters)).fetchall()
-
-
-class PostgresWarehouse(_SQLWarehouse):
-    def __init__(self, conninfo: str) -> None:
-        self.conninfo = conninfo
-
-    def query(self, sql: str, parameters: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
-        import psycopg
-
-        with psycopg.connect(self.conninfo) as connection:
-            return connection.execute(sql.replace("?", "%s"), list(parameters)).fetchall()  # type: ignore[arg-type]
-
-
-# ---- PostgreSQL ----------------------------------------------------------------------------
-
-INSTALL_POSTGRES = (
-    "PostgreSQL server binaries (initdb, pg_ctl) were not found: install them, e.g. "
-    "`apt-get install postgresql` on Debian/Ubuntu (they land in /usr/lib/postgresql/<version>/bin) "
-    "or `brew install postgresql` on macOS, or put their directory in PG_BIN."
-)
-
-
-def postgres_bin() -> Path | None:
-    """Where initdb and pg_ctl are: $PG_BIN, the PATH, or Debian's /usr/lib/postgresql/*/bin."""
-    candidates = [Path(os.environ["PG_BIN"])] if os.environ.get("PG_BIN") else []
-    on_path = shutil.which("initdb")
-    if on_path:
-        candidates.append(Path(on_path).parent)
-    debian = Path("/usr/lib/postgresql")
-    if debian.is_dir():
-        versions = [p for p in debian.iterdir() if p.name.replace(".", "").isdigit()]
-        for version in sorted(versions, key=lambda p: float(p.name), reverse=True):
-            candidates.append(version / "bin")
-    return next((c for c in candidates if (c / "initdb").exists() and (c / "pg_ctl").exists()), None)
-
-
-def require_postgres() -> Path:
-    """The server binaries, or skip the test (fail it in CI, where they must be installed)."""
-    found = postgres_bin()
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the PostgreSQL tests. {INSTALL_POSTGRES}")
-        pytest.skip(INSTALL_POSTGRES)
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class PostgresCluster:
-    """A throw-away server: initdb in a temporary folder, trust authentication, listening on
-    127.0.0.1 only. The server refuses to run as root, so as root it runs as the `postgres`
-    user (made by Debian's package) or `nobody`."""
-
-    bin: Path
-    port: int = 0
-    root: Path = field(default_factory=Path)
-    user: str | None = None
-    superuser: str = "postgres"
-
-    def __enter__(self) -> PostgresCluster:
-        self.root = Path(tempfile.mkdtemp(prefix="tap-events-pg-"))
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _start(self) -> None:
-        if os.geteuid() == 0:
-            self.user = next(name for name in ("postgres", "nobody") if _user_exists(name))
-            account = pwd.getpwnam(self.user)
-            os.chown(self.root, account.pw_uid, account.pw_gid)
-        self.port = free_port()
-        data = self.root / "data"
-        self._run(
-            self.bin / "initdb",
-            "-D",
-            data,
-            "-U",
-            self.superuser,
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--no-locale",
-            "--no-sync",
-            "--no-instructions",
-        )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._run(
-            self.bin / "pg_ctl",
-            "-D",
-            data,
-            "-l",
-            self.root / "server.log",
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-
-    def stop(self) -> None:
-        if (self.root / "data" / "postmaster.pid").exists():
-            self._run(self.bin / "pg_ctl", "-D", self.root / "data", "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def conninfo(self, database: str = "postgres") -> str:
-        return f"host=127.0.0.1 port={self.port} user={self.superuser} dbname={database}"
-
-    def url(self, database: str, driver: str = "postgresql+psycopg") -> str:
-        return f"{driver}://{self.superuser}@127.0.0.1:{self.port}/{database}"
-
-    def create_database(self, name: str) -> str:
-        import psycopg
-
-        with psycopg.connect(self.conninfo(), autocommit=True) as connection:
-            connection.execute(f"create database {_quote(name)}")  # type: ignore[arg-type]
-        return name
-
-    def _run(self, *command: str | Path) -> None:
-        arguments = [str(part) for part in command]
-        if self.user:
-            arguments = ["runuser", "-u", self.user, "--", *arguments]
-        result = subprocess.run(arguments, capture_output=True, text=True, timeout=120, check=False, cwd=self.root)
-        if result.returncode != 0:
-            log = self.root / "server.log"
-            server_log = log.read_text() if log.exists() else ""
-            raise RuntimeError(f"{' '.join(arguments)} failed: {result.stdout}{result.stderr}{server_log}")
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+    return max((parse(value) for value in bookmark_values(state, stream)), default=None)

@@ -13,14 +13,6 @@ EVENTS = "twilio_monitor_events"
 ALERTS = "twilio_monitor_alerts"
 
 
-def iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def midnight(days_ago: int) -> dt.datetime:
     """Midnight UTC `days_ago` days before today's."""
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -29,7 +21,7 @@ def midnight(days_ago: int) -> dt.datetime:
 
 def monitor_api(emulator: Emulator) -> MonitorAPI:
     """`emulator.monitor`, typed."""
-    return next(api for api in emulator.apis if isinstance(api, MonitorAPI))
+    return emulator.monitor
 
 
 def alerts_of(emulator: Emulator) -> list[dict[str, t.Any]]:

@@ -8,6 +8,7 @@ import typing as t
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from emulator.serverless import ServerlessAPI
+from tests.common import bookmarks, iso_exact, parse
 from tests.tap_runner import TapRun
 
 SERVICES = "twilio_serverless_services"
@@ -19,23 +20,15 @@ AUTH = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
 RECENT = dt.timedelta(hours=3, minutes=5)
 
 
-def parse(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 def serverless_config(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
     """Twilio only, reading the recent logs of the default data set."""
-    settings = {"telnyx_api_key": None, "start_date": iso(dt.datetime.now(dt.UTC) - RECENT)}
+    settings = {"telnyx_api_key": None, "start_date": iso_exact(dt.datetime.now(dt.UTC) - RECENT)}
     return emulator.tap_config(**{**settings, **overrides})
 
 
 def serverless_api(emulator: Emulator) -> ServerlessAPI:
     """`emulator.serverless`, typed."""
-    return next(api for api in emulator.apis if isinstance(api, ServerlessAPI))
+    return emulator.serverless
 
 
 def environments(emulator: Emulator) -> list[dict[str, t.Any]]:
@@ -60,17 +53,12 @@ def logs_since(emulator: Emulator, since: dt.datetime | str, environment_sid: st
     }
 
 
-def environment_bookmarks(state: dict[str, t.Any], environment: dict[str, t.Any]) -> list[str | None]:
+def environment_bookmarks(state: dict[str, t.Any], environment: dict[str, t.Any]) -> list[str]:
     """The Logs bookmarks of one environment in a STATE value (its context may hold more keys)."""
-    partitions = state.get("bookmarks", {}).get(LOGS, {}).get("partitions", [])
-    return [
-        partition.get("replication_key_value")
-        for partition in partitions
-        if partition["context"].get("environment_sid") == environment["sid"]
-    ]
+    return [value for context, value in bookmarks(state, LOGS) if context.get("environment_sid") == environment["sid"]]
 
 
-def bookmark_of(run: TapRun, environment: dict[str, t.Any]) -> str | None:
+def environment_bookmark(run: TapRun, environment: dict[str, t.Any]) -> str | None:
     """The environment's Logs bookmark in the run's final STATE."""
     found = environment_bookmarks(run.final_state, environment)
     return found[0] if found else None

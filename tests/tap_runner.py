@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.common import bookmark_of
+
 TAP_COMMAND = [sys.executable, "-m", "tap_events"]
 
 
@@ -42,17 +44,7 @@ class TapRun:
 
     def bookmark(self, stream: str, context: dict[str, t.Any] | None = None) -> str | None:
         """The stream's bookmark; for a partitioned stream, the one of `context`."""
-        state = self.final_state["bookmarks"].get(stream, {})
-        if context is not None:
-            state = next((p for p in state.get("partitions", []) if p["context"] == context), {})
-        return state.get("replication_key_value")
-
-
-def bookmark_values(state: dict[str, t.Any], stream: str) -> list[str]:
-    """Every bookmark a STATE holds for a stream, whether partitioned or not."""
-    stream_state = state.get("bookmarks", {}).get(stream, {})
-    states = [stream_state, *stream_state.get("partitions", [])]
-    return [entry["replication_key_value"] for entry in states if entry.get("replication_key_value")]
+        return bookmark_of(self.final_state, stream, context)
 
 
 def partitioned_state(
@@ -172,6 +164,7 @@ def run_tap_and_kill(
         assert killed, "the run finished before it could be killed: make it slower"
         # Whatever was already in the pipe when it died is still the run's output.
         rest = process.stdout.read()
+        process.stdout.close()
         messages += _tolerant(rest)
     return TapRun(process.returncode, "".join(lines) + rest, "", messages)
 

@@ -20,13 +20,9 @@ WORKSPACES = "twilio_taskrouter_workspaces"
 EVENTS = "twilio_taskrouter_events"
 
 
-def parse(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def taskrouter_api(emulator: Emulator) -> TaskRouterAPI:
     """`emulator.taskrouter`, typed."""
-    return next(api for api in emulator.apis if isinstance(api, TaskRouterAPI))
+    return emulator.taskrouter
 
 
 def workspace_sids(emulator: Emulator) -> list[str]:

@@ -14,14 +14,10 @@ import requests
 from emulator import Emulator
 from emulator.server import DEFAULT_TELNYX_API_KEY
 from emulator.telnyx import DEFAULT_ORGANIZATION, TelnyxAPI
+from tests.common import bookmark_of, parse
 
 STREAM = "telnyx_audit_events"
 PATH = "/v2/audit_events"
-
-
-def parse(value: str | None) -> dt.datetime:
-    assert value is not None, "a timestamp was expected"
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
 
 
 def millis(value: dt.datetime) -> str:
@@ -50,7 +46,7 @@ def telnyx_config(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
 
 
 def telnyx_api(emulator: Emulator) -> TelnyxAPI:
-    return next(api for api in emulator.apis if isinstance(api, TelnyxAPI))
+    return emulator.telnyx
 
 
 def events(emulator: Emulator) -> list[dict[str, t.Any]]:
@@ -97,4 +93,4 @@ def matching(emulator: Emulator, after: str, before: str) -> list[dict[str, t.An
 
 
 def bookmark(state: dict[str, t.Any]) -> str | None:
-    return state.get("bookmarks", {}).get(STREAM, {}).get("replication_key_value")
+    return bookmark_of(state, STREAM)

@@ -27,21 +27,21 @@ from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_TEL
 from emulator.serverless import ServerlessAPI
 from emulator.taskrouter import TaskRouterAPI
 from emulator.telnyx import DEFAULT_ORGANIZATION
+from tests.common import iso
 from tests.meltano_helpers import (
     MELTANO,
     ROOT,
     Account,
-    DuckDBWarehouse,
     api,
     base_environment,
     expected_keys,
     install_plugins,
-    iso,
     project_lock,
     small_emulator,
     start_date,
     streams_for,
 )
+from tests.warehouses import DuckDBWarehouse
 
 AIRFLOW_REQUIREMENT = "apache-airflow==3.3.2"
 AIRFLOW_VENV = ROOT / ".venv-airflow"

@@ -24,22 +24,20 @@ import pytest
 from emulator import Emulator
 from emulator.monitor import MonitorAPI
 from emulator.telnyx import TelnyxAPI
+from tests.common import parse
 from tests.dbt_helpers import dbt_settings, expected_changes, monitor_changes
 from tests.meltano_helpers import (
     LOADERS,
-    DuckDBWarehouse,
-    PostgresCluster,
-    PostgresWarehouse,
     add_one_record_per_stream,
     api,
     emulated_records,
     install_plugins,
     meltano,
     meltano_env,
-    parse,
-    require_postgres,
     small_emulator,
 )
+from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.warehouses import DuckDBWarehouse, PostgresWarehouse
 
 #: The event streams `activity` is built from, with their primary key and provider.
 EVENT_STREAMS = {

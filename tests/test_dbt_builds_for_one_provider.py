@@ -10,7 +10,6 @@ from pathlib import Path
 from emulator.telnyx import TelnyxAPI
 from tests.dbt_helpers import dbt_settings, expected_changes, monitor_changes
 from tests.meltano_helpers import (
-    DuckDBWarehouse,
     api,
     emulated_records,
     install_plugins,
@@ -19,6 +18,7 @@ from tests.meltano_helpers import (
     small_emulator,
     start_date,
 )
+from tests.warehouses import DuckDBWarehouse
 
 
 def test_twilio_alone_builds_without_the_telnyx_table(tmp_path: Path):

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.meltano_helpers import ROOT, DuckDBWarehouse, base_environment, install_plugins
+from tests.meltano_helpers import ROOT, base_environment, install_plugins
+from tests.warehouses import DuckDBWarehouse
 
 #: The issue's bound on the console after set-up, for the default data set.
 MAX_CONSOLE_LINES = 150

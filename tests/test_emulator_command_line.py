@@ -31,5 +31,7 @@ def test_retention_answer_refuse_makes_monitor_events_refuse_old_queries():
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
     assert response.status_code == 400

@@ -9,17 +9,16 @@ from pathlib import Path
 from tests.batch_helpers import batch_config
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
-    PostgresCluster,
-    PostgresWarehouse,
     expected_keys,
     install_plugins,
     meltano,
     meltano_env,
-    require_postgres,
     small_emulator,
     start_date,
     streams_for,
 )
+from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.warehouses import PostgresWarehouse
 
 
 def test_a_batch_run_loads_every_row_into_postgres(tmp_path: Path) -> None:

@@ -15,25 +15,22 @@ from pathlib import Path
 import pytest
 
 from emulator import Emulator
+from tests.common import parse
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
     LOADERS,
-    DuckDBWarehouse,
     Key,
-    PostgresCluster,
-    PostgresWarehouse,
-    Warehouse,
     emulated_records,
     expected_keys,
     install_plugins,
     meltano,
     meltano_env,
-    parse,
-    require_postgres,
     small_emulator,
     start_date,
     streams_for,
 )
+from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.warehouses import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 
 @dataclass

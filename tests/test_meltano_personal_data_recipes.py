@@ -20,7 +20,6 @@ from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
     MELTANO,
     ROOT,
-    DuckDBWarehouse,
     Key,
     api,
     emulated_records,
@@ -32,6 +31,7 @@ from tests.meltano_helpers import (
     start_date,
     streams_for,
 )
+from tests.warehouses import DuckDBWarehouse
 
 PHONE_NUMBERS = ("+14155550123", "+442071838750", "+4930901820")
 HASH_SEED = "a-test-seed-that-is-long-enough-0123456789"

@@ -18,15 +18,12 @@ from pathlib import Path
 import pytest
 
 from emulator import Emulator
+from tests.common import parse
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
     LOADERS,
-    DuckDBWarehouse,
     Key,
     MeltanoRun,
-    PostgresCluster,
-    PostgresWarehouse,
-    Warehouse,
     add_one_record_per_stream,
     bookmark,
     emulated_records,
@@ -35,12 +32,12 @@ from tests.meltano_helpers import (
     meltano,
     meltano_env,
     meltano_state,
-    parse,
-    require_postgres,
     small_emulator,
     start_date,
     streams_for,
 )
+from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.warehouses import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 
 @dataclass

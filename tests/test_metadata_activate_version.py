@@ -8,7 +8,8 @@ import typing as t
 
 import pytest
 
-from tests.meltano_helpers import iso, small_emulator, start_date
+from tests.common import iso
+from tests.meltano_helpers import small_emulator, start_date
 from tests.tap_runner import TapRun, run_tap
 
 FULL_TABLE = {"twilio_taskrouter_workspaces", "twilio_serverless_services", "twilio_serverless_environments"}

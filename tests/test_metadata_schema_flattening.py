@@ -4,7 +4,8 @@ which the fast RECORD path hands over to when flattening is on)."""
 
 from __future__ import annotations
 
-from tests.meltano_helpers import iso, small_emulator, start_date
+from tests.common import iso
+from tests.meltano_helpers import small_emulator, start_date
 from tests.tap_runner import catalog_selecting, run_tap
 
 STREAM = "twilio_taskrouter_events"

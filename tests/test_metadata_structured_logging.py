@@ -9,7 +9,8 @@ import json
 import typing as t
 from pathlib import Path
 
-from tests.meltano_helpers import iso, small_emulator, start_date
+from tests.common import iso
+from tests.meltano_helpers import small_emulator, start_date
 from tests.tap_runner import TapRun, run_tap
 
 #: What Meltano's `SingerSDKLogParser` requires of a line to read it as structured.

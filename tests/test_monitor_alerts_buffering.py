@@ -10,7 +10,8 @@ import requests
 
 from emulator.monitor import ALERT_MAX_BUFFERING
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.monitor_helpers import ALERTS, alerts_of, iso, midnight, monitor_api, parse
+from tests.common import assert_each_once, iso, parse
+from tests.monitor_helpers import ALERTS, alerts_of, midnight, monitor_api
 from tests.tap_runner import catalog_selecting, partitioned_state, run_tap
 
 
@@ -63,7 +64,7 @@ def test_alerts_around_midnight_are_each_emitted_once(alerts_emulator):
 
     assert run.returncode == 0, run.stderr
     emitted = [record["sid"] for record in run.records[ALERTS]]
-    assert len(emitted) == len(set(emitted)), "an alert was emitted twice"
+    assert_each_once(emitted, "alert")
     assert set(emitted) == {alert["sid"] for alert in alerts}
 
 
@@ -81,7 +82,7 @@ def test_a_rerun_from_a_bookmark_just_after_midnight_loses_no_buffered_alert(ale
         alert["sid"] for alert in alerts_of(alerts_emulator) if cutoff <= alert["date_created"] < iso(midnight(0))
     }
     emitted = [record["sid"] for record in run.records[ALERTS]]
-    assert len(emitted) == len(set(emitted))
+    assert_each_once(emitted, "alert")
     assert set(emitted) == expected
 
 

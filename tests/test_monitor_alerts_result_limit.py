@@ -11,8 +11,9 @@ import requests
 
 from emulator.monitor import ALERTS_LIMIT_BODY
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.monitor_helpers import ALERTS, alerts_of, iso, midnight, monitor_api
-from tests.tap_runner import bookmark_values, catalog_selecting, run_tap, run_tap_and_kill
+from tests.common import assert_each_once, bookmark_values, iso
+from tests.monitor_helpers import ALERTS, alerts_of, midnight, monitor_api
+from tests.tap_runner import catalog_selecting, run_tap, run_tap_and_kill
 
 
 def _three_busy_days(emulator) -> tuple[dt.datetime, dt.datetime]:
@@ -105,7 +106,7 @@ def test_a_run_killed_in_a_split_window_resumes_from_its_state_without_loss(aler
 
     assert resumed.returncode == 0, resumed.stderr
     again = [record["sid"] for record in resumed.records[ALERTS]]
-    assert len(again) == len(set(again)), "the resumed run emitted an alert twice"
+    assert_each_once(again, "alert")
     before = {record["sid"] for record in killed.records[ALERTS]}
     assert before | set(again) == {alert["sid"] for alert in alerts_of(alerts_emulator)}
     newest_emitted = max(bookmark_values(state, ALERTS))  # STATE may repeat where it resumed from

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.tap_runner import bookmark_values, catalog_selecting, run_tap
+from tests.common import bookmark_values
+from tests.tap_runner import catalog_selecting, run_tap
 
 STREAM = "twilio_monitor_events"
 

@@ -7,13 +7,10 @@ import datetime as dt
 import requests
 
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from tests.common import parse
 from tests.tap_runner import catalog_selecting, partitioned_state, run_tap
 
 STREAM = "twilio_monitor_events"
-
-
-def _parse(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def test_emulator_ignores_the_time_of_day_in_start_date(emulator):
@@ -39,9 +36,9 @@ def test_rerun_from_a_mid_day_bookmark_does_not_reemit_the_whole_day(emulator, t
     run = run_tap(config, state=state, catalog=catalog_selecting(config, [STREAM]))
 
     assert run.returncode == 0, run.stderr
-    cutoff = _parse(bookmark) - dt.timedelta(minutes=10)
+    cutoff = parse(bookmark) - dt.timedelta(minutes=10)
     emitted = run.records[STREAM]
     assert emitted, "the events after the bookmark must be emitted"
-    assert all(_parse(record["event_date"]) >= cutoff for record in emitted)
-    expected = {event["sid"] for event in events if _parse(event["event_date"]) >= cutoff}
+    assert all(parse(record["event_date"]) >= cutoff for record in emitted)
+    expected = {event["sid"] for event in events if parse(event["event_date"]) >= cutoff}
     assert {record["sid"] for record in emitted} == expected

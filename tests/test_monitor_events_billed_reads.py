@@ -10,7 +10,8 @@ import requests
 
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.monitor_helpers import EVENTS, events_of, iso, monitor_api, parse
+from tests.common import assert_each_once, iso, parse
+from tests.monitor_helpers import EVENTS, events_of, monitor_api
 from tests.tap_runner import TapRun, catalog_selecting, run_tap
 
 PAGE_SIZE = 100
@@ -68,7 +69,7 @@ def test_an_incremental_run_reads_at_most_the_events_it_emits_plus_one_page(emul
     run, read, must_emit, bound = _incremental_after_late_and_new_events(emulator)
 
     emitted = [record["sid"] for record in run.records[EVENTS]]
-    assert len(emitted) == len(set(emitted))
+    assert_each_once(emitted, "event")
     assert must_emit <= set(emitted), "a new or late event was not emitted"
     assert set(emitted) == _expected(emulator, bound)
     assert read <= len(emitted) + PAGE_SIZE
@@ -81,7 +82,7 @@ def test_pages_out_of_order_are_read_to_the_end_of_the_day_and_lose_nothing():
         run, read, must_emit, bound = _incremental_after_late_and_new_events(emulator)
 
         emitted = [record["sid"] for record in run.records[EVENTS]]
-        assert len(emitted) == len(set(emitted))
+        assert_each_once(emitted, "event")
         assert must_emit <= set(emitted)
         assert set(emitted) == _expected(emulator, bound)
         days = {bound[:10]} | {record["event_date"][:10] for record in run.records[EVENTS]}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.tap_runner import bookmark_values, catalog_selecting, run_tap
+from tests.common import assert_each_once, bookmark_values
+from tests.tap_runner import catalog_selecting, run_tap
 
 STREAM = "twilio_monitor_events"
 
@@ -15,7 +16,7 @@ def test_every_event_in_range_is_emitted_exactly_once(emulator, twilio_config):
     assert run.returncode == 0, run.stderr
     emitted = [record["sid"] for record in run.records[STREAM]]
     expected = {event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]}
-    assert len(emitted) == len(set(emitted)), "an event was emitted twice"
+    assert_each_once(emitted, "event")
     assert set(emitted) == expected
 
 

@@ -17,7 +17,7 @@ STREAM = "twilio_monitor_events"
 
 def monitor_api(emulator: Emulator) -> MonitorAPI:
     """`emulator.monitor`, typed."""
-    return next(api for api in emulator.apis if isinstance(api, MonitorAPI))
+    return emulator.monitor
 
 
 def add_event(emulator: Emulator, when: dt.datetime) -> str:

@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.common import parse
 from tests.tap_runner import catalog_selecting, run_tap
 
 STREAMS = ["twilio_monitor_events", "twilio_monitor_alerts"]
 ACCOUNT = {"account_sid": DEFAULT_ACCOUNT_SID}
 REPLICATION_KEYS = {"twilio_monitor_events": "event_date", "twilio_monitor_alerts": "date_created"}
-
-
-def _parse(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def test_rerun_emits_only_the_lookback_window(emulator, twilio_config):
@@ -28,9 +25,9 @@ def test_rerun_emits_only_the_lookback_window(emulator, twilio_config):
     for stream in STREAMS:
         first_bookmark = first.bookmark(stream, ACCOUNT)
         assert first_bookmark is not None
-        cutoff = _parse(first_bookmark) - dt.timedelta(minutes=30)
+        cutoff = parse(first_bookmark) - dt.timedelta(minutes=30)
         key = REPLICATION_KEYS[stream]
-        assert all(_parse(record[key]) >= cutoff for record in second.records[stream])
+        assert all(parse(record[key]) >= cutoff for record in second.records[stream])
         assert len(second.records[stream]) < len(first.records[stream])
     assert second.bookmark("twilio_monitor_events", ACCOUNT) == first.bookmark("twilio_monitor_events", ACCOUNT)
 

@@ -14,7 +14,8 @@ import yaml
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_TELNYX_API_KEY
 from tap_events.client import TapEventsStream
 from tap_events.tap import TapEvents
-from tests.meltano_helpers import ROOT, iso, small_emulator, start_date, streams
+from tests.common import iso
+from tests.meltano_helpers import ROOT, small_emulator, start_date, streams
 from tests.tap_runner import TapRun, run_tap
 
 HASH_SEED = "a-test-seed-that-is-long-enough-0123456789"

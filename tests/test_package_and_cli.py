@@ -10,11 +10,11 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tap_events.tap import SETTINGS
+from tap_events.settings import SETTINGS
 from tests.tap_runner import run_tap
 
 ROOT = Path(__file__).resolve().parent.parent
-STREAM_NAMES = {path.stem for path in (ROOT / "schemas").glob("*.json")}
+STREAM_NAMES = {path.stem for path in (ROOT / "tap_events" / "schemas").glob("*.json")}
 
 
 def test_wheel_ships_the_schemas_and_discovers_from_them(tmp_path):
@@ -39,7 +39,7 @@ def test_wheel_ships_the_schemas_and_discovers_from_them(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     where = subprocess.run(
-        [sys.executable, "-c", "import tap_events.client as c; print(c.__file__, c._schema_directory())"],
+        [sys.executable, "-c", "import tap_events.client as c; print(c.__file__, c.SCHEMAS.dir_path)"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -9,7 +9,8 @@ from collections import Counter
 
 from emulator.server import DEFAULT_ACCOUNT_SID
 from tap_events.timestamps import format_timestamp, utc_now
-from tests.tap_runner import bookmark_values, catalog_selecting, run_tap
+from tests.common import bookmark_values
+from tests.tap_runner import catalog_selecting, run_tap
 
 STREAM = "twilio_monitor_events"
 

@@ -3,9 +3,9 @@ the others; its STATE claims only what it read whole, and the run exits non-zero
 
 from __future__ import annotations
 
+from tests.common import parse
 from tests.tap_runner import run_tap
 from tests.taskrouter_helpers import EVENTS, catalog, events_by_workspace, partition, sids, workspace_sids
-from tests.taskrouter_helpers import parse as parse_date
 
 
 def test_one_workspace_failing_leaves_the_others_whole_and_resumes_from_its_last_whole_window(emulator, twilio_config):
@@ -27,7 +27,7 @@ def test_one_workspace_failing_leaves_the_others_whole_and_resumes_from_its_last
     assert read[failing] and read[failing] != expected[failing], "the failing workspace was read part-way"
     bookmark = run.bookmark(EVENTS, partition(failing))
     events = events_by_workspace(emulator)[failing]
-    claimed = {e["sid"] for e in events if bookmark and parse_date(e["event_date"]) < parse_date(bookmark)}
+    claimed = {e["sid"] for e in events if bookmark and parse(e["event_date"]) < parse(bookmark)}
     assert claimed <= read[failing], "STATE claims only events that were read"
     [error] = [line for line in run.stderr.splitlines() if " | ERROR " in line and "HTTP 400" in line]
     assert f"workspace {failing}" in error and "Twilio error 20001" in error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.common import assert_each_once
 from tests.tap_runner import catalog_selecting, run_tap
 
 STREAM = "twilio_monitor_events"
@@ -19,7 +20,7 @@ def events_only(twilio_config):
 def _assert_complete(emulator, run):
     assert run.returncode == 0, run.stderr
     sids = [record["sid"] for record in run.records[STREAM]]
-    assert len(sids) == len(set(sids))
+    assert_each_once(sids, "record")
     assert set(sids) == {event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]}
 
 

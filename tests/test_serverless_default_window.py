@@ -7,15 +7,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from tests.common import iso_exact, parse
 from tests.serverless_helpers import (
     AUTH,
     LOGS,
     environments,
-    iso,
     logs_requests,
     logs_since,
     logs_url,
-    parse,
     serverless_config,
     service_named,
 )
@@ -47,7 +46,7 @@ def test_emulator_with_start_date_answers_older_logs(emulator):
     environment = environments(emulator)[0]
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=12)
 
-    returned = _all_pages(logs_url(emulator, environment), {"StartDate": iso(since), "PageSize": 1000})
+    returned = _all_pages(logs_url(emulator, environment), {"StartDate": iso_exact(since), "PageSize": 1000})
 
     assert {log["sid"] for log in returned} == set(logs_since(emulator, since, environment["sid"]))
 
@@ -69,7 +68,9 @@ def test_the_tap_reads_logs_older_than_one_day(emulator):
     (environment,) = emulator.serverless.environments_of(service_sid)
     now = dt.datetime.now(dt.UTC)
     start, end = now - dt.timedelta(days=2, hours=11), now - dt.timedelta(days=1, hours=23)
-    config = serverless_config(emulator, twilio_service_sids=[service_sid], start_date=iso(start), end_date=iso(end))
+    config = serverless_config(
+        emulator, twilio_service_sids=[service_sid], start_date=iso_exact(start), end_date=iso_exact(end)
+    )
 
     run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
 

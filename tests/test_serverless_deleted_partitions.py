@@ -6,14 +6,14 @@ import datetime as dt
 
 import requests
 
+from tests.common import iso_exact
 from tests.serverless_helpers import (
     ALL_STREAMS,
     AUTH,
     ENVIRONMENTS,
     LOGS,
-    bookmark_of,
+    environment_bookmark,
     environments,
-    iso,
     logs_requests,
     logs_since,
     logs_url,
@@ -40,7 +40,7 @@ def test_an_environment_deleted_after_listing_is_skipped_whole(emulator):
     deleted, *others = environments(emulator)
     emulator.serverless.delete_after_listing(deleted["sid"])
     now = dt.datetime.now(dt.UTC)
-    config = serverless_config(emulator, start_date=iso(now - dt.timedelta(days=10)), max_concurrent_requests=3)
+    config = serverless_config(emulator, start_date=iso_exact(now - dt.timedelta(days=10)), max_concurrent_requests=3)
 
     run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
 
@@ -54,7 +54,7 @@ def test_an_environment_deleted_after_listing_is_skipped_whole(emulator):
     assert len(to_deleted) <= 3
     expected = {sid for env in others for sid in logs_since(emulator, config["start_date"], env["sid"])}
     assert sorted(record["sid"] for record in run.records[LOGS]) == sorted(expected)
-    assert bookmark_of(run, deleted) is None
+    assert environment_bookmark(run, deleted) is None
 
 
 def test_a_service_deleted_after_listing_is_skipped(emulator):

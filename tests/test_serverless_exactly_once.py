@@ -8,18 +8,17 @@ import pytest
 
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.common import assert_each_once, iso_exact, parse
 from tests.serverless_helpers import (
     ALL_STREAMS,
     ENVIRONMENTS,
     LOGS,
     RECENT,
     SERVICES,
-    bookmark_of,
+    environment_bookmark,
     environment_bookmarks,
     environments,
-    iso,
     logs_since,
-    parse,
     serverless_api,
     serverless_config,
 )
@@ -40,7 +39,7 @@ def served():
         for environment in environments(emulator):
             serverless_api(emulator).add_logs(environment["service_sid"], environment["sid"], [_midnight()] * 3)
         since = min(dt.datetime.now(dt.UTC) - RECENT, _midnight() - dt.timedelta(hours=1))
-        config = serverless_config(emulator, start_date=iso(since), page_size=7)  # several pages per window
+        config = serverless_config(emulator, start_date=iso_exact(since), page_size=7)  # several pages per window
         run = run_tap(config, catalog=catalog_selecting(config, ALL_STREAMS))
         assert run.returncode == 0, run.stderr
         yield emulator, config, run
@@ -50,7 +49,7 @@ def test_every_log_of_every_environment_is_emitted_exactly_once(served):
     emulator, config, run = served
 
     emitted = [record["sid"] for record in run.records[LOGS]]
-    assert len(emitted) == len(set(emitted)), "a log was emitted twice"
+    assert_each_once(emitted, "log")
     assert set(emitted) == set(logs_since(emulator, config["start_date"]))
     assert len({record["environment_sid"] for record in run.records[LOGS]}) == 3
 
@@ -97,7 +96,7 @@ def test_one_bookmark_per_environment_at_its_newest_log(served):
 
     for environment in environments(emulator):
         newest = max(log["date_created"] for log in emulator.serverless.logs_of(environment["sid"]))
-        assert bookmark_of(run, environment) == newest
+        assert environment_bookmark(run, environment) == newest
 
 
 def test_state_never_claims_a_log_not_yet_emitted(served):

@@ -5,14 +5,8 @@ from __future__ import annotations
 import signal
 import typing as t
 
-from tests.serverless_helpers import (
-    LOGS,
-    bookmark_of,
-    environments,
-    logs_since,
-    parse,
-    serverless_config,
-)
+from tests.common import parse
+from tests.serverless_helpers import LOGS, environment_bookmark, environments, logs_since, serverless_config
 from tests.tap_runner import catalog_selecting, run_tap, run_tap_and_kill
 
 
@@ -40,7 +34,7 @@ def test_a_run_killed_mid_window_resumes_without_losing_a_log(emulator):
     assert before | after == expected, "a log was lost"
     assert len(before) < len(expected)
     for environment in environments(emulator):
-        bookmark = bookmark_of(killed, environment)
+        bookmark = environment_bookmark(killed, environment)
         if bookmark:  # nothing before bookmark - lookback is read again
             lookback = parse(bookmark).timestamp() - config.get("lookback_window_minutes", 10) * 60
             assert all(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.serverless_helpers import LOGS, SERVICES, parse, serverless_config
+from tests.common import assert_each_once, parse
+from tests.serverless_helpers import LOGS, SERVICES, serverless_config
 from tests.tap_runner import catalog_selecting, run_tap
 
 SUBACCOUNT_SID = "AC" + "ab" * 16
@@ -31,7 +32,7 @@ def test_each_accounts_logs_are_read_once_with_their_own_bookmarks(emulator):
             if parse(log["date_created"]) >= parse(config["start_date"])
         }
         emitted = [r["sid"] for r in run.records[LOGS] if r["account_sid"] == account_sid]
-        assert len(emitted) == len(set(emitted))
+        assert_each_once(emitted, "log")
         assert set(emitted) == expected
     partitions = run.final_state["bookmarks"][LOGS]["partitions"]
     assert {p["context"]["account_sid"] for p in partitions} == {DEFAULT_ACCOUNT_SID, SUBACCOUNT_SID}

@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tests.serverless_helpers import AUTH, environments, iso, logs_since, logs_url
+from tests.common import assert_each_once, iso_exact
+from tests.serverless_helpers import AUTH, environments, logs_since, logs_url
 
 META_KEYS = {
     "first_page_url",
@@ -24,7 +25,7 @@ def test_logs_pages_carry_the_spec_meta_and_echo_the_filters(emulator):
     environment = environments(emulator)[0]
     since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
     until = dt.datetime.now(dt.UTC)
-    params = {"StartDate": iso(since), "EndDate": iso(until), "PageSize": "10"}
+    params = {"StartDate": iso_exact(since), "EndDate": iso_exact(until), "PageSize": "10"}
 
     first = requests.get(logs_url(emulator, environment), params=params, auth=AUTH, timeout=10).json()
     second = requests.get(first["meta"]["next_page_url"], auth=AUTH, timeout=10).json()
@@ -39,8 +40,8 @@ def test_logs_pages_carry_the_spec_meta_and_echo_the_filters(emulator):
     )
     for url in (meta["first_page_url"], meta["url"], meta["next_page_url"]):
         query = parse_qs(urlsplit(url).query)
-        assert query["StartDate"] == [iso(since)]
-        assert query["EndDate"] == [iso(until)]
+        assert query["StartDate"] == [iso_exact(since)]
+        assert query["EndDate"] == [iso_exact(until)]
         assert query["PageSize"] == ["10"]
     assert "PageToken" in parse_qs(urlsplit(meta["next_page_url"]).query)
     assert second["meta"]["page"] == 1
@@ -53,14 +54,14 @@ def test_following_next_page_url_reads_every_log_once(emulator):
     environment = environments(emulator)[0]
     since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=4)
     url: str | None = logs_url(emulator, environment)
-    params: dict = {"StartDate": iso(since), "PageSize": 4}
+    params: dict = {"StartDate": iso_exact(since), "PageSize": 4}
     sids: list[str] = []
     while url:
         body = requests.get(url, params=params, auth=AUTH, timeout=10).json()
         sids += [log["sid"] for log in body["logs"]]
         url, params = body["meta"]["next_page_url"], {}
 
-    assert len(sids) == len(set(sids))
+    assert_each_once(sids, "log")
     assert set(sids) == set(logs_since(emulator, since, environment["sid"]))
 
 

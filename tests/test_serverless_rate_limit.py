@@ -9,6 +9,7 @@ import time
 import requests
 
 from tap_events.serverless import SlidingWindowRateLimiter
+from tests.common import assert_each_once
 from tests.serverless_helpers import (
     AUTH,
     LOGS,
@@ -103,7 +104,7 @@ def test_a_run_survives_an_injected_429(emulator):
     assert [seen.status for seen in logs_requests(emulator)].count(429) == 2
     assert "HTTP 429" in run.stderr
     emitted = [record["sid"] for record in run.records[LOGS]]
-    assert len(emitted) == len(set(emitted))
+    assert_each_once(emitted, "log")
     assert set(emitted) == set(logs_since(emulator, config["start_date"]))
 
 

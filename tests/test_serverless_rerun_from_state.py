@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.serverless_helpers import (
-    LOGS,
-    bookmark_of,
-    environments,
-    logs_since,
-    parse,
-    serverless_config,
-)
+from tests.common import parse
+from tests.serverless_helpers import LOGS, environment_bookmark, environments, logs_since, serverless_config
 from tests.tap_runner import catalog_selecting, run_tap
 
 
@@ -25,12 +19,12 @@ def test_rerun_emits_only_each_environments_lookback(emulator):
 
     assert second.returncode == 0, second.stderr
     for environment in environments(emulator):
-        bookmark = bookmark_of(first, environment)
+        bookmark = environment_bookmark(first, environment)
         assert bookmark is not None
         cutoff = parse(bookmark) - dt.timedelta(minutes=30)
         emitted = [r["sid"] for r in second.records[LOGS] if r["environment_sid"] == environment["sid"]]
         assert sorted(emitted) == sorted(logs_since(emulator, cutoff, environment["sid"]))
-        assert bookmark_of(second, environment) == bookmark
+        assert environment_bookmark(second, environment) == bookmark
     assert 0 < len(second.records[LOGS]) < len(first.records[LOGS])
 
 
@@ -49,4 +43,4 @@ def test_rerun_picks_up_logs_that_arrived_since(emulator):
 
     assert late["sid"] in {record["sid"] for record in second.records[LOGS]}
     assert late["sid"] not in {record["sid"] for record in first.records[LOGS]}
-    assert bookmark_of(second, environment) == late["date_created"]
+    assert environment_bookmark(second, environment) == late["date_created"]

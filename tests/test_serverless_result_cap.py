@@ -6,13 +6,13 @@ import datetime as dt
 
 import requests
 
+from tests.common import assert_each_once, iso_exact
 from tests.serverless_helpers import (
     AUTH,
     LOGS,
-    bookmark_of,
+    environment_bookmark,
     environment_bookmarks,
     environments,
-    iso,
     logs_since,
     logs_url,
     serverless_config,
@@ -32,8 +32,8 @@ def test_emulator_stops_at_10000_results_without_an_error(emulator):
     emulator.serverless.add_burst(environment["service_sid"], environment["sid"], 10_500, hour, dt.timedelta(hours=1))
     url: str | None = logs_url(emulator, environment)
     params: dict[str, str] | None = {
-        "StartDate": iso(hour),
-        "EndDate": iso(hour + dt.timedelta(hours=1)),
+        "StartDate": iso_exact(hour),
+        "EndDate": iso_exact(hour + dt.timedelta(hours=1)),
         "PageSize": "1000",
     }
 
@@ -50,7 +50,7 @@ def test_emulator_stops_at_10000_results_without_an_error(emulator):
     in_the_hour = {
         sid
         for sid, log in logs_since(emulator, hour, environment["sid"]).items()
-        if log["date_created"] <= iso(hour + dt.timedelta(hours=1))
+        if log["date_created"] <= iso_exact(hour + dt.timedelta(hours=1))
     }
     assert len(in_the_hour) > 10_000
     assert set(returned) < in_the_hour
@@ -65,18 +65,18 @@ def test_a_burst_of_13000_logs_in_one_hour_arrives_whole(emulator):
     # On the window's edges and on the first split point.
     edges = [hour, hour + dt.timedelta(minutes=30), hour + dt.timedelta(hours=1)]
     burst += api.add_logs(environment["service_sid"], environment["sid"], edges * 2)
-    config = serverless_config(emulator, start_date=iso(hour), page_size=1000)
+    config = serverless_config(emulator, start_date=iso_exact(hour), page_size=1000)
 
     run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
 
     assert run.returncode == 0, run.stderr
     assert api.capped_queries >= 1, "the hour was never read whole: the test does not test the cap"
     emitted = [r["sid"] for r in run.records[LOGS] if r["environment_sid"] == environment["sid"]]
-    assert len(emitted) == len(set(emitted)), "a log was emitted twice"
+    assert_each_once(emitted, "log")
     assert set(emitted) == set(logs_since(emulator, hour, environment["sid"]))
     assert {log["sid"] for log in burst} <= set(emitted)
     newest = max(log["date_created"] for log in api.logs_of(environment["sid"]))
-    assert bookmark_of(run, environment) == newest
+    assert environment_bookmark(run, environment) == newest
 
 
 def test_a_second_with_more_than_10000_logs_fails_loudly(emulator):
@@ -91,8 +91,8 @@ def test_a_second_with_more_than_10000_logs_fails_loudly(emulator):
     )
     config = serverless_config(
         emulator,
-        start_date=iso(second - dt.timedelta(seconds=1)),
-        end_date=iso(second + dt.timedelta(seconds=1)),
+        start_date=iso_exact(second - dt.timedelta(seconds=1)),
+        end_date=iso_exact(second + dt.timedelta(seconds=1)),
         page_size=1000,
     )
 

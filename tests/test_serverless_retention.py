@@ -7,16 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tests.serverless_helpers import (
-    AUTH,
-    LOGS,
-    environments,
-    iso,
-    logs_requests,
-    logs_url,
-    parse,
-    serverless_config,
-)
+from tests.common import iso_exact, parse
+from tests.serverless_helpers import AUTH, LOGS, environments, logs_requests, logs_url, serverless_config
 from tests.tap_runner import catalog_selecting, run_tap
 
 
@@ -28,7 +20,7 @@ def test_emulator_never_returns_logs_older_than_30_days(emulator):
 
     response = requests.get(
         logs_url(emulator, environment),
-        params={"StartDate": iso(now - dt.timedelta(days=40)), "PageSize": "1000"},
+        params={"StartDate": iso_exact(now - dt.timedelta(days=40)), "PageSize": "1000"},
         auth=AUTH,
         timeout=10,
     )
@@ -47,8 +39,8 @@ def test_an_older_start_date_is_clamped_with_one_log_line(emulator):
     )
     config = serverless_config(
         emulator,
-        start_date=iso(now - dt.timedelta(days=40)),
-        end_date=iso(now - dt.timedelta(days=29, hours=22)),
+        start_date=iso_exact(now - dt.timedelta(days=40)),
+        end_date=iso_exact(now - dt.timedelta(days=29, hours=22)),
     )
 
     run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
@@ -66,7 +58,7 @@ def test_emulator_refuses_a_start_date_older_than_30_days_when_switched_to_refus
     now = dt.datetime.now(dt.UTC)
 
     def logs_from(days: int) -> requests.Response:
-        params = {"StartDate": iso(now - dt.timedelta(days=days))}
+        params = {"StartDate": iso_exact(now - dt.timedelta(days=days))}
         return requests.get(logs_url(emulator, environment), params=params, auth=AUTH, timeout=10)
 
     refused, kept = logs_from(31), logs_from(29)

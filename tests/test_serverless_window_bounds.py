@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from tests.serverless_helpers import LOGS, environments, iso, serverless_api
+from tests.common import iso_exact
+from tests.serverless_helpers import LOGS, environments, serverless_api
 from tests.tap_runner import catalog_selecting, run_tap
 
 
@@ -20,7 +21,7 @@ def test_a_log_on_a_window_bound_is_emitted_once(emulator, filters_inclusive):
     start = midnight - dt.timedelta(hours=5)
     # The run's first window starts at `start`; the next one at midnight.
     on_bounds = api.add_logs(environment["service_sid"], environment["sid"], [start, midnight])
-    config = emulator.tap_config(telnyx_api_key=None, start_date=iso(start))
+    config = emulator.tap_config(telnyx_api_key=None, start_date=iso_exact(start))
 
     run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
 

@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.taskrouter_helpers import get_events, oldest_start, parse, sids, workspace_sids
+from tests.common import parse
+from tests.taskrouter_helpers import get_events, oldest_start, sids, workspace_sids
 
 LONG_AGO = "2020-01-01T00:00:00Z"
 

@@ -6,16 +6,9 @@ import datetime as dt
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from tests.common import parse
 from tests.tap_runner import run_tap
-from tests.taskrouter_helpers import (
-    EVENTS,
-    all_event_sids,
-    catalog,
-    events_by_workspace,
-    events_requests,
-    parse,
-    sids,
-)
+from tests.taskrouter_helpers import EVENTS, all_event_sids, catalog, events_by_workspace, events_requests, sids
 
 STRICT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.common import parse
 from tests.tap_runner import run_tap
-from tests.taskrouter_helpers import EVENTS, catalog, events_by_workspace, parse, partition, sids, workspace_sids
+from tests.taskrouter_helpers import EVENTS, catalog, events_by_workspace, partition, sids, workspace_sids
 
 
 def test_rerun_emits_only_events_at_or_after_each_workspace_bookmark_minus_lookback(emulator, twilio_config):

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from emulator.server import DEFAULT_TELNYX_API_KEY
-from tests.telnyx_helpers import events, get_audit_events, parse
+from tests.common import parse
+from tests.telnyx_helpers import events, get_audit_events
 
 pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 

@@ -8,7 +8,8 @@ import pytest
 import telnyx
 
 from emulator.server import DEFAULT_TELNYX_API_KEY
-from tests.telnyx_helpers import events, parse
+from tests.common import parse
+from tests.telnyx_helpers import events
 
 pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 

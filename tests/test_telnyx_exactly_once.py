@@ -7,15 +7,9 @@ from collections import Counter
 
 import pytest
 
+from tests.common import parse
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import (
-    STREAM,
-    events,
-    matching,
-    pages_by_query,
-    parse,
-    telnyx_config,
-)
+from tests.telnyx_helpers import STREAM, events, matching, pages_by_query, telnyx_config
 
 PAGE_SIZE = 7
 

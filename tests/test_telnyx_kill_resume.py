@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from tests.common import parse
 from tests.tap_runner import run_tap, run_tap_and_kill
-from tests.telnyx_helpers import STREAM, bookmark, events, parse, telnyx_config
+from tests.telnyx_helpers import STREAM, bookmark, events, telnyx_config
 
 LOOKBACK_MINUTES = 10
 

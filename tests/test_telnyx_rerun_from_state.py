@@ -7,15 +7,9 @@ import datetime as dt
 import pytest
 
 from tap_events.tap import TapEvents
+from tests.common import parse
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import (
-    STREAM,
-    bookmark,
-    events,
-    millis,
-    parse,
-    telnyx_config,
-)
+from tests.telnyx_helpers import STREAM, bookmark, events, millis, telnyx_config
 
 pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 

@@ -6,15 +6,9 @@ import re
 
 import pytest
 
+from tests.common import parse
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import (
-    STREAM,
-    bookmark,
-    events,
-    millis,
-    parse,
-    telnyx_config,
-)
+from tests.telnyx_helpers import STREAM, bookmark, events, millis, telnyx_config
 
 PAGE_SIZE = 10
 

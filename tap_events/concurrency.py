@@ -9,11 +9,11 @@ process open for longer.
 
 - `read_as_ready`: pages in the order they arrive, whichever window they belong to. Every worker
   keeps a request in flight, even when windows hold many pages. For streams whose bookmark moves
-  only when a whole window is done, and only over the windows before it (`TimeWindowStream`);
+  only when a whole window is done, and only over the windows before it (`UnsortedWindowStream`);
   no window starts more than `2 * workers` past the oldest one not yet whole, which bounds what a
   killed run reads again.
 - `read_ahead`: windows in the order given, each whole before the next. For a sorted stream that
-  claims every record written so far (Telnyx). The windows after the current one can only read
+  claims every record written so far (`SortedWindowStream`, Telnyx). The windows after the current one can only read
   as far ahead as their buffers, so a long window is read one request at a time.
 """
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from tap_events.client import WindowProgress
-from tap_events.prefetch import read_ahead, read_as_ready
+from tap_events.concurrency import read_ahead, read_as_ready
+from tap_events.windows import WindowProgress
 
 
 def _slow_window(window: int):
