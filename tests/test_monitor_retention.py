@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
+import pytest
+
+from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID
 from tap_events.monitor import MonitorAlertsStream
 from tap_events.tap import TapEvents
 from tests.tap_runner import catalog_selecting, run_tap
+
+
+@pytest.fixture(params=["date_created", "date_generated"])
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """The default data set, once for each timestamp the Alerts filter may match (undocumented)."""
+    with Emulator(alerts_filter_field=request.param) as running:
+        yield running
 
 
 def test_alerts_older_than_30_days_are_not_queried_the_start_is_clamped(emulator, twilio_config):
