@@ -22,7 +22,7 @@ import random
 import typing as t
 
 from emulator.audit_scenarios import MONITOR_EVENT_TYPES, Planted, plant_monitor
-from emulator.server import DEFAULT_ACCOUNT_SID, Emulator, HTTPError, Request, Response, twilio_error
+from emulator.http import DEFAULT_ACCOUNT_SID, HTTPError, Request, Response, twilio_error
 from emulator.twilio import (
     SortedRecords,
     decode_token,
@@ -33,6 +33,9 @@ from emulator.twilio import (
     twilio_page,
     twilio_timestamp,
 )
+
+if t.TYPE_CHECKING:
+    from emulator.server import Emulator
 
 #: The published event types the random events draw from (the catalogue lives with the scenarios).
 EVENT_TYPES = MONITOR_EVENT_TYPES

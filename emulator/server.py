@@ -20,74 +20,27 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import orjson
+from emulator.http import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_API_KEY_SECRET,
+    DEFAULT_API_KEY_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_TELNYX_API_KEY,
+    RETENTION_ANSWERS,
+    HTTPError,
+    Request,
+    Response,
+    telnyx_error,
+    twilio_error,
+    utc_now,
+)
+from emulator.monitor import MonitorAPI
+from emulator.serverless import ServerlessAPI
+from emulator.taskrouter import TaskRouterAPI
+from emulator.telnyx import TelnyxAPI
 
-DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-DEFAULT_AUTH_TOKEN = "emulator-auth-token"
-DEFAULT_API_KEY_SID = "SK" + "fedcba9876543210" * 2
-DEFAULT_API_KEY_SECRET = "emulator-api-key-secret"
-DEFAULT_TELNYX_API_KEY = "KEYemulator-telnyx-api-key"
-#: How an API answers a query reaching further back than it keeps data: serve only what it
-#: keeps, silently ("trim"), or refuse it with HTTP 400 ("refuse"). Each API has its
-#: `retention_answer` switch, so that tests run the tap under both readings.
-RETENTION_ANSWERS = ("trim", "refuse")
 #: What the `undated` fault sets to null: every API's replication key.
 UNDATED_FIELDS = frozenset({"event_date", "date_created", "created_at"})
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    url: str
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[-1] if values else None
-
-
-@dataclass
-class Response:
-    status: int
-    body: t.Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def encode(self) -> bytes:
-        if isinstance(self.body, bytes):
-            return self.body
-        return orjson.dumps(self.body)
-
-
-class HTTPError(Exception):
-    """Raised by a handler to answer with an API error."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
-def twilio_error(status: int, code: int, message: str) -> HTTPError:
-    return HTTPError(
-        Response(
-            status,
-            {
-                "code": code,
-                "message": message,
-                "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                "status": status,
-            },
-        )
-    )
-
-
-def telnyx_error(status: int, code: str, title: str, detail: str) -> HTTPError:
-    return HTTPError(Response(status, {"errors": [{"code": code, "title": title, "detail": detail}]}))
 
 
 @dataclass
@@ -159,12 +112,6 @@ class Emulator:
     """Start with `start()` (or as a context manager); `base_url` is where it listens."""
 
     def __init__(self, *, seed: int = 7, now: dt.datetime | None = None, **sizes: t.Any) -> None:
-        # The API modules import this one (Request, Response, errors): imported here, not at the top.
-        from emulator.monitor import MonitorAPI
-        from emulator.serverless import ServerlessAPI
-        from emulator.taskrouter import TaskRouterAPI
-        from emulator.telnyx import TelnyxAPI
-
         self.now = now or utc_now()
         self._started = time.monotonic()
         self.seed = seed

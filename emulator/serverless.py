@@ -28,14 +28,7 @@ import threading
 import time
 import typing as t
 
-from emulator.server import (
-    DEFAULT_ACCOUNT_SID,
-    Emulator,
-    Request,
-    Response,
-    twilio_error,
-    utc_now,
-)
+from emulator.http import DEFAULT_ACCOUNT_SID, Request, Response, twilio_error, utc_now
 from emulator.twilio import (
     PageCursor,
     SortedRecords,
@@ -47,6 +40,9 @@ from emulator.twilio import (
     twilio_page,
     twilio_timestamp,
 )
+
+if t.TYPE_CHECKING:
+    from emulator.server import Emulator
 
 PUBLIC = "https://serverless.twilio.com"
 LOG_LEVELS = ("info", "info", "info", "warn", "error")

@@ -30,7 +30,7 @@ import random
 import re
 import typing as t
 
-from emulator.server import DEFAULT_ACCOUNT_SID, Emulator, Request, Response, twilio_error
+from emulator.http import DEFAULT_ACCOUNT_SID, Request, Response, twilio_error
 from emulator.twilio import (
     SortedRecords,
     decode_token,
@@ -40,6 +40,9 @@ from emulator.twilio import (
     twilio_page,
     twilio_timestamp,
 )
+
+if t.TYPE_CHECKING:
+    from emulator.server import Emulator
 
 HOST = "https://taskrouter.twilio.com"
 WORKSPACE_SID = re.compile(r"^WS[0-9a-fA-F]{32}$")

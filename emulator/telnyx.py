@@ -32,7 +32,10 @@ import typing as t
 import uuid
 
 from emulator.audit_scenarios import Planted, plant_telnyx
-from emulator.server import RETENTION_ANSWERS, Emulator, HTTPError, Request, Response, telnyx_error
+from emulator.http import RETENTION_ANSWERS, HTTPError, Request, Response, telnyx_error
+
+if t.TYPE_CHECKING:
+    from emulator.server import Emulator
 
 DEFAULT_ORGANIZATION = "org-emulator"
 MAX_PAGE_SIZE = 250

@@ -11,7 +11,10 @@ import re
 import typing as t
 from urllib.parse import urlencode
 
-from emulator.server import RETENTION_ANSWERS, Emulator, Request, Response, twilio_error
+from emulator.http import RETENTION_ANSWERS, Request, Response, twilio_error
+
+if t.TYPE_CHECKING:
+    from emulator.server import Emulator
 
 
 def refuse_if_too_old(
