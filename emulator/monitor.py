@@ -159,7 +159,9 @@ class MonitorAPI:
         self.alerts.setdefault(account_sid, SortedRecords("date_created")).extend(alerts)
         return alerts
 
-    def add_events(self, moments: t.Iterable[dt.datetime], account_sid: str = DEFAULT_ACCOUNT_SID) -> list[dict]:
+    def add_events(
+        self, moments: t.Iterable[dt.datetime], *, account_sid: str = DEFAULT_ACCOUNT_SID
+    ) -> list[dict[str, t.Any]]:
         """Events at `moments`, visible from now on (late arrivals, when they are in the past)."""
         events = [self.make_event(account_sid, when) for when in moments]
         self.events.setdefault(account_sid, SortedRecords("event_date")).extend(events)

@@ -16,10 +16,10 @@ What the Events endpoint documents, and this emulator reproduces:
   behaviour: only the events still kept are served).
 - An unknown (or deleted) workspace is a 404 with Twilio error 20404.
 
-Data are kept per account SID (`add_account` adds one). Test hooks: `add_workspace`, `delete_workspace`, `add_event`,
-`before_events_request` (called with the request and the workspace SID before each Events request
-is served),
-and `next_page_urls` (every next_page_url handed out, to check that clients follow them as given).
+Data are kept per account SID (`add_account` adds one). Test hooks: `add_workspace`, `add_events`,
+`events_of`, `delete`, `before_events_request` (called with the request and the workspace SID
+before each Events request is served), and `next_page_urls` (every next_page_url handed out, to
+check that clients follow them as given).
 """
 
 from __future__ import annotations
@@ -149,28 +149,30 @@ class TaskRouterAPI:
         store.extend(self.make_event(workspace, when) for when in self._moments(events, days))
         return workspace
 
-    def delete_workspace(self, workspace_sid: str, account_sid: str = DEFAULT_ACCOUNT_SID) -> None:
+    def delete(self, workspace_sid: str, *, account_sid: str = DEFAULT_ACCOUNT_SID) -> None:
+        """Delete a workspace with its events."""
         self.workspaces[account_sid].remove(workspace_sid)
         self.events[account_sid].pop(workspace_sid, None)
 
     def workspace(self, workspace_sid: str, account_sid: str = DEFAULT_ACCOUNT_SID) -> dict[str, t.Any]:
         return next(w for w in self.workspaces.get(account_sid, []) if w["sid"] == workspace_sid)
 
-    def workspace_events(self, workspace_sid: str, account_sid: str = DEFAULT_ACCOUNT_SID) -> list[dict[str, t.Any]]:
+    def events_of(self, workspace_sid: str, *, account_sid: str = DEFAULT_ACCOUNT_SID) -> list[dict[str, t.Any]]:
         return list(self.events[account_sid][workspace_sid])
 
-    def add_event(
+    def add_events(
         self,
         workspace_sid: str,
-        when: dt.datetime,
+        moments: t.Iterable[dt.datetime],
+        *,
         account_sid: str = DEFAULT_ACCOUNT_SID,
         **overrides: t.Any,
-    ) -> dict[str, t.Any]:
-        """One more event at `when` (to the millisecond); `overrides` replace top-level fields."""
-        event = self.make_event(self.workspace(workspace_sid, account_sid), when)
-        event.update(overrides)
-        self.events[account_sid][workspace_sid].add(event)
-        return event
+    ) -> list[dict[str, t.Any]]:
+        """Events at `moments` (to the millisecond); `overrides` replace top-level fields."""
+        workspace = self.workspace(workspace_sid, account_sid)
+        events = [{**self.make_event(workspace, when), **overrides} for when in moments]
+        self.events[account_sid][workspace_sid].extend(events)
+        return events
 
     def _moments(self, count: int, days: int) -> list[dt.datetime]:
         rng = self.rng

@@ -17,7 +17,7 @@
 - How long audit events are kept is not documented: by default everything is kept. Tests set
   `retention` (a timedelta); a `filter[created_after]` older than that is trimmed silently or
   refused with 400 (`retention_answer`, "trim" or "refuse").
-- Audit logs are "best-effort, eventually consistent": `add_event` makes an event visible
+- Audit logs are "best-effort, eventually consistent": `add_events` makes events visible
   with any (older) `created_at`, now or after a number of list requests (`after_requests`).
 """
 
@@ -137,7 +137,7 @@ class TelnyxAPI:
         #: `audit_event`: False plays that example (every event says `audit_event`), True the other
         #: reading (it names the resource: `phone_number`, `api_key`, ...).
         self.record_type_names_resource = telnyx_record_type_names_resource
-        #: Audit-event list requests answered so far (for `add_event(after_requests=...)`).
+        #: Audit-event list requests answered so far (for `add_events(after_requests=...)`).
         self.requests_answered = 0
         self._lock = threading.Lock()
         self._pending: list[tuple[int, str, dict[str, t.Any]]] = []
@@ -213,22 +213,24 @@ class TelnyxAPI:
             return [{**rng.choice(candidates), "to": None}]
         return rng.sample(candidates, rng.randrange(1, 4))
 
-    def add_event(
+    def add_events(
         self,
-        created_at: dt.datetime,
+        moments: t.Iterable[dt.datetime],
         *,
         organization: str = DEFAULT_ORGANIZATION,
         after_requests: int = 0,
         **fields: t.Any,
-    ) -> dict[str, t.Any]:
-        """A late-arriving event: visible now, or once `after_requests` more lists were answered."""
-        event = self.make_event(organization, created_at, **fields)
+    ) -> list[dict[str, t.Any]]:
+        """Late-arriving events created at `moments`: visible now, or once `after_requests` more
+        lists were answered."""
+        events = [self.make_event(organization, when, **fields) for when in moments]
         with self._lock:
-            if after_requests <= 0:
-                self.events.setdefault(organization, AuditLog()).add(event)
-            else:
-                self._pending.append((self.requests_answered + after_requests, organization, event))
-        return event
+            for event in events:
+                if after_requests <= 0:
+                    self.events.setdefault(organization, AuditLog()).add(event)
+                else:
+                    self._pending.append((self.requests_answered + after_requests, organization, event))
+        return events
 
     def _publish_arrivals(self) -> None:
         with self._lock:

@@ -1,4 +1,5 @@
-"""What every test file shares: timestamps as the APIs write them, and the bookmarks of a STATE.
+"""What every test file shares: the stream names, timestamps as the APIs write them, and the
+bookmarks of a STATE.
 
 One `parse` and one `iso` for the whole suite (each helper module had its own, and two `iso`s
 disagreed on fractions: `iso_exact` keeps them). Bookmarks are read in one place, whatever the
@@ -10,6 +11,16 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import typing as t
+
+#: The tap's stream names, spelled once for the whole suite.
+MONITOR_EVENTS = "twilio_monitor_events"
+MONITOR_ALERTS = "twilio_monitor_alerts"
+TASKROUTER_WORKSPACES = "twilio_taskrouter_workspaces"
+TASKROUTER_EVENTS = "twilio_taskrouter_events"
+SERVERLESS_SERVICES = "twilio_serverless_services"
+SERVERLESS_ENVIRONMENTS = "twilio_serverless_environments"
+SERVERLESS_LOGS = "twilio_serverless_logs"
+TELNYX_AUDIT_EVENTS = "telnyx_audit_events"
 
 
 def parse(value: str | dt.datetime | None) -> dt.datetime:

@@ -36,7 +36,19 @@ from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_TEL
 from emulator.serverless import ServerlessAPI
 from emulator.taskrouter import TaskRouterAPI
 from emulator.telnyx import DEFAULT_ORGANIZATION, TelnyxAPI
-from tests.common import bookmark_values, iso, parse
+from tests.common import (
+    MONITOR_ALERTS,
+    MONITOR_EVENTS,
+    SERVERLESS_ENVIRONMENTS,
+    SERVERLESS_LOGS,
+    SERVERLESS_SERVICES,
+    TASKROUTER_EVENTS,
+    TASKROUTER_WORKSPACES,
+    TELNYX_AUDIT_EVENTS,
+    bookmark_values,
+    iso,
+    parse,
+)
 from tests.tap_runner import run_tap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,16 +149,12 @@ def _logs(emulator: Emulator, account: str) -> list[dict[str, t.Any]]:
 
 
 def _new_monitor_event(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
-    monitor = api(emulator, MonitorAPI)
-    event = monitor.make_event(account, when)
-    monitor.events[account].add(event)
+    [event] = api(emulator, MonitorAPI).add_events([when], account_sid=account)
     return event
 
 
 def _new_monitor_alert(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
-    monitor = api(emulator, MonitorAPI)
-    alert = monitor.make_alert(account, when)
-    monitor.alerts[account].add(alert)
+    [alert] = api(emulator, MonitorAPI).add_alerts([when], account_sid=account)
     return alert
 
 
@@ -156,7 +164,8 @@ def _new_workspace(emulator: Emulator, account: str, when: dt.datetime) -> dict[
 
 def _new_taskrouter_event(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
     workspace = _workspaces(emulator, account)[0]
-    return api(emulator, TaskRouterAPI).add_event(workspace["sid"], when, account)
+    [event] = api(emulator, TaskRouterAPI).add_events(workspace["sid"], [when], account_sid=account)
+    return event
 
 
 def _new_service(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t.Any]:
@@ -172,7 +181,8 @@ def _new_log(emulator: Emulator, account: str, when: dt.datetime) -> dict[str, t
 
 
 def _new_telnyx_event(emulator: Emulator, organization: str, when: dt.datetime) -> dict[str, t.Any]:
-    return api(emulator, TelnyxAPI).add_event(when, organization=organization)
+    [event] = api(emulator, TelnyxAPI).add_events([when], organization=organization)
+    return event
 
 
 @dataclass(frozen=True)
@@ -185,20 +195,14 @@ class EmulatedStream:
 
 
 EMULATED: dict[str, EmulatedStream] = {
-    "twilio_monitor_events": EmulatedStream(
-        "twilio", lambda e, a: api(e, MonitorAPI).events.get(a, []), _new_monitor_event
-    ),
-    "twilio_monitor_alerts": EmulatedStream(
-        "twilio", lambda e, a: api(e, MonitorAPI).alerts.get(a, []), _new_monitor_alert
-    ),
-    "twilio_taskrouter_workspaces": EmulatedStream("twilio", _workspaces, _new_workspace),
-    "twilio_taskrouter_events": EmulatedStream("twilio", _taskrouter_events, _new_taskrouter_event),
-    "twilio_serverless_services": EmulatedStream("twilio", _services, _new_service),
-    "twilio_serverless_environments": EmulatedStream("twilio", _environments),
-    "twilio_serverless_logs": EmulatedStream("twilio", _logs, _new_log),
-    "telnyx_audit_events": EmulatedStream(
-        "telnyx", lambda e, o: api(e, TelnyxAPI).events.get(o, []), _new_telnyx_event
-    ),
+    MONITOR_EVENTS: EmulatedStream("twilio", lambda e, a: api(e, MonitorAPI).events.get(a, []), _new_monitor_event),
+    MONITOR_ALERTS: EmulatedStream("twilio", lambda e, a: api(e, MonitorAPI).alerts.get(a, []), _new_monitor_alert),
+    TASKROUTER_WORKSPACES: EmulatedStream("twilio", _workspaces, _new_workspace),
+    TASKROUTER_EVENTS: EmulatedStream("twilio", _taskrouter_events, _new_taskrouter_event),
+    SERVERLESS_SERVICES: EmulatedStream("twilio", _services, _new_service),
+    SERVERLESS_ENVIRONMENTS: EmulatedStream("twilio", _environments),
+    SERVERLESS_LOGS: EmulatedStream("twilio", _logs, _new_log),
+    TELNYX_AUDIT_EVENTS: EmulatedStream("telnyx", lambda e, o: api(e, TelnyxAPI).events.get(o, []), _new_telnyx_event),
 }
 
 

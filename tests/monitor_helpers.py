@@ -1,16 +1,15 @@
-"""Shared by the tests/test_monitor_*.py files: stream names, days, and what the emulator holds."""
+"""Shared by the tests/test_monitor_*.py files: days, what the emulator holds, and requests straight at it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import typing as t
 
+import requests
+
 from emulator import Emulator
 from emulator.monitor import MonitorAPI
-from emulator.server import DEFAULT_ACCOUNT_SID
-
-EVENTS = "twilio_monitor_events"
-ALERTS = "twilio_monitor_alerts"
+from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 
 def midnight(days_ago: int) -> dt.datetime:
@@ -30,3 +29,19 @@ def alerts_of(emulator: Emulator) -> list[dict[str, t.Any]]:
 
 def events_of(emulator: Emulator) -> list[dict[str, t.Any]]:
     return list(monitor_api(emulator).events.get(DEFAULT_ACCOUNT_SID, []))
+
+
+def get_events(emulator: Emulator, **params: t.Any) -> requests.Response:
+    """`GET /v1/Events` straight at the emulator, as the default account."""
+    return _get(emulator, "/v1/Events", params)
+
+
+def get_alerts(emulator: Emulator, **params: t.Any) -> requests.Response:
+    """`GET /v1/Alerts` straight at the emulator, as the default account."""
+    return _get(emulator, "/v1/Alerts", params)
+
+
+def _get(emulator: Emulator, path: str, params: dict[str, t.Any]) -> requests.Response:
+    return requests.get(
+        f"{emulator.base_url}{path}", params=params, auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=30
+    )

@@ -8,13 +8,10 @@ import typing as t
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from emulator.serverless import ServerlessAPI
-from tests.common import bookmarks, iso_exact, parse
+from tests.common import SERVERLESS_ENVIRONMENTS, SERVERLESS_LOGS, SERVERLESS_SERVICES, bookmarks, iso_exact, parse
 from tests.tap_runner import TapRun
 
-SERVICES = "twilio_serverless_services"
-ENVIRONMENTS = "twilio_serverless_environments"
-LOGS = "twilio_serverless_logs"
-ALL_STREAMS = [SERVICES, ENVIRONMENTS, LOGS]
+ALL_STREAMS = [SERVERLESS_SERVICES, SERVERLESS_ENVIRONMENTS, SERVERLESS_LOGS]
 AUTH = (DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN)
 #: The default emulator data set's recent logs are all inside the last 3 hours.
 RECENT = dt.timedelta(hours=3, minutes=5)
@@ -55,7 +52,11 @@ def logs_since(emulator: Emulator, since: dt.datetime | str, environment_sid: st
 
 def environment_bookmarks(state: dict[str, t.Any], environment: dict[str, t.Any]) -> list[str]:
     """The Logs bookmarks of one environment in a STATE value (its context may hold more keys)."""
-    return [value for context, value in bookmarks(state, LOGS) if context.get("environment_sid") == environment["sid"]]
+    return [
+        value
+        for context, value in bookmarks(state, SERVERLESS_LOGS)
+        if context.get("environment_sid") == environment["sid"]
+    ]
 
 
 def environment_bookmark(run: TapRun, environment: dict[str, t.Any]) -> str | None:

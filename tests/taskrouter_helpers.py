@@ -11,13 +11,11 @@ import requests
 
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from emulator.taskrouter import TaskRouterAPI
+from tests.common import TASKROUTER_EVENTS
 from tests.tap_runner import catalog_selecting
 
 if t.TYPE_CHECKING:
     from emulator import Emulator
-
-WORKSPACES = "twilio_taskrouter_workspaces"
-EVENTS = "twilio_taskrouter_events"
 
 
 def taskrouter_api(emulator: Emulator) -> TaskRouterAPI:
@@ -30,7 +28,7 @@ def workspace_sids(emulator: Emulator) -> list[str]:
 
 
 def events_by_workspace(emulator: Emulator) -> dict[str, list[dict[str, t.Any]]]:
-    return {sid: taskrouter_api(emulator).workspace_events(sid) for sid in workspace_sids(emulator)}
+    return {sid: taskrouter_api(emulator).events_of(sid) for sid in workspace_sids(emulator)}
 
 
 def all_event_sids(emulator: Emulator) -> set[str]:
@@ -70,7 +68,7 @@ def _catalog(streams: tuple[str, ...]) -> str:
 
 def catalog(*streams: str) -> dict[str, t.Any]:
     """The tap's discovered catalog with only `streams` selected (discovered once per test session)."""
-    return json.loads(_catalog(tuple(sorted(streams or (EVENTS,)))))
+    return json.loads(_catalog(tuple(sorted(streams or (TASKROUTER_EVENTS,)))))
 
 
 def partition(workspace_sid: str, account_sid: str = DEFAULT_ACCOUNT_SID) -> dict[str, str]:

@@ -14,9 +14,8 @@ import requests
 from emulator import Emulator
 from emulator.server import DEFAULT_TELNYX_API_KEY
 from emulator.telnyx import DEFAULT_ORGANIZATION, TelnyxAPI
-from tests.common import bookmark_of, parse
+from tests.common import TELNYX_AUDIT_EVENTS, bookmark_of, parse
 
-STREAM = "telnyx_audit_events"
 PATH = "/v2/audit_events"
 
 
@@ -93,4 +92,4 @@ def matching(emulator: Emulator, after: str, before: str) -> list[dict[str, t.An
 
 
 def bookmark(state: dict[str, t.Any]) -> str | None:
-    return bookmark_of(state, STREAM)
+    return bookmark_of(state, TELNYX_AUDIT_EVENTS)

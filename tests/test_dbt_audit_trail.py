@@ -24,7 +24,7 @@ import pytest
 from emulator import Emulator
 from emulator.monitor import MonitorAPI
 from emulator.telnyx import TelnyxAPI
-from tests.common import parse
+from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, SERVERLESS_LOGS, TASKROUTER_EVENTS, TELNYX_AUDIT_EVENTS, parse
 from tests.dbt_helpers import dbt_settings, expected_changes, monitor_changes
 from tests.meltano_helpers import (
     LOADERS,
@@ -41,11 +41,11 @@ from tests.warehouses import DuckDBWarehouse, PostgresWarehouse
 
 #: The event streams `activity` is built from, with their primary key and provider.
 EVENT_STREAMS = {
-    "twilio_monitor_events": ("sid", "twilio"),
-    "twilio_monitor_alerts": ("sid", "twilio"),
-    "twilio_taskrouter_events": ("sid", "twilio"),
-    "twilio_serverless_logs": ("sid", "twilio"),
-    "telnyx_audit_events": ("id", "telnyx"),
+    MONITOR_EVENTS: ("sid", "twilio"),
+    MONITOR_ALERTS: ("sid", "twilio"),
+    TASKROUTER_EVENTS: ("sid", "twilio"),
+    SERVERLESS_LOGS: ("sid", "twilio"),
+    TELNYX_AUDIT_EVENTS: ("id", "telnyx"),
 }
 #: A day and more back: the alert surge needs a day of baseline before it.
 HISTORY = dt.timedelta(hours=28)
@@ -198,7 +198,7 @@ def test_staging_keeps_one_row_per_key_the_newest_extraction(trail):
 
 
 def test_monitor_changes_come_from_resource_properties(trail):
-    events = emulated_records(trail.emulator, "twilio_monitor_events", trail.since)
+    events = emulated_records(trail.emulator, MONITOR_EVENTS, trail.since)
     assert any(expected_changes(event) for event in events)
     assert monitor_changes(trail.warehouse) == {event["sid"]: expected_changes(event) for event in events}
 
@@ -206,12 +206,12 @@ def test_monitor_changes_come_from_resource_properties(trail):
 def test_credential_changes_are_found(trail):
     monitor = [
         f"twilio:{event['sid']}"
-        for event in emulated_records(trail.emulator, "twilio_monitor_events", trail.since)
+        for event in emulated_records(trail.emulator, MONITOR_EVENTS, trail.since)
         if event["resource_type"] in ("account-api-keys", "account-auth-token")
     ]
     telnyx = [
         f"telnyx:{event['id']}"
-        for event in emulated_records(trail.emulator, "telnyx_audit_events", trail.since)
+        for event in emulated_records(trail.emulator, TELNYX_AUDIT_EVENTS, trail.since)
         if any(re.match(r"api_key[.]", change["field"]) for change in event["changes"] or [])
     ]
     planted = api(trail.emulator, MonitorAPI).planted.credential_changes

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from emulator.telnyx import TelnyxAPI
+from tests.common import MONITOR_EVENTS, TELNYX_AUDIT_EVENTS
 from tests.dbt_helpers import dbt_settings, expected_changes, monitor_changes
 from tests.meltano_helpers import (
     api,
@@ -28,10 +29,10 @@ def test_twilio_alone_builds_without_the_telnyx_table(tmp_path: Path):
         since = start_date(dt.datetime.now(dt.UTC))
         env = meltano_env(emulator, tmp_path, since, TAP_EVENTS_TELNYX_API_KEY="", **dbt_settings(tmp_path))
         meltano("run", "tap-events", "target-duckdb", "dbt-duckdb:build", env=env, timeout=600)
-        events = emulated_records(emulator, "twilio_monitor_events", since)
+        events = emulated_records(emulator, MONITOR_EVENTS, since)
 
     warehouse = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
-    assert "telnyx_audit_events" not in warehouse.tables()
+    assert TELNYX_AUDIT_EVENTS not in warehouse.tables()
     providers = dict(warehouse.query("select provider, count(*) from analytics.activity group by 1"))
     assert set(providers) == {"twilio"}
     assert providers["twilio"] > 0
@@ -56,7 +57,7 @@ def test_telnyx_alone_where_record_type_names_the_resource(tmp_path: Path):
             **dbt_settings(tmp_path),
         )
         meltano("run", "tap-events", "target-duckdb", "dbt-duckdb:build", env=env, timeout=600)
-        events = emulated_records(emulator, "telnyx_audit_events", since)
+        events = emulated_records(emulator, TELNYX_AUDIT_EVENTS, since)
         planted = api(emulator, TelnyxAPI).planted.credential_changes
 
     warehouse = DuckDBWarehouse(tmp_path / "warehouse.duckdb")

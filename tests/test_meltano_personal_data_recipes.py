@@ -16,6 +16,7 @@ import pytest
 
 from emulator import Emulator
 from emulator.telnyx import TelnyxAPI
+from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, SERVERLESS_LOGS, TASKROUTER_EVENTS, TELNYX_AUDIT_EVENTS
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
     MELTANO,
@@ -37,20 +38,20 @@ PHONE_NUMBERS = ("+14155550123", "+442071838750", "+4930901820")
 HASH_SEED = "a-test-seed-that-is-long-enough-0123456789"
 #: What each recipe covers: stream -> fields that may hold personal data.
 PERSONAL_FIELDS = {
-    "twilio_monitor_events": ("source_ip_address", "description"),
-    "twilio_taskrouter_events": ("source_ip_address", "description"),
-    "twilio_monitor_alerts": ("alert_text",),
-    "twilio_serverless_logs": ("message",),
-    "telnyx_audit_events": ("alternate_resource_id",),
+    MONITOR_EVENTS: ("source_ip_address", "description"),
+    TASKROUTER_EVENTS: ("source_ip_address", "description"),
+    MONITOR_ALERTS: ("alert_text",),
+    SERVERLESS_LOGS: ("message",),
+    TELNYX_AUDIT_EVENTS: ("alternate_resource_id",),
 }
 #: Fields the emulator fills, so that a recipe that missed one would be caught.
 FILLED = {
-    ("twilio_monitor_events", "source_ip_address"),
-    ("twilio_monitor_events", "description"),
-    ("twilio_taskrouter_events", "description"),
-    ("twilio_monitor_alerts", "alert_text"),
-    ("twilio_serverless_logs", "message"),
-    ("telnyx_audit_events", "alternate_resource_id"),
+    (MONITOR_EVENTS, "source_ip_address"),
+    (MONITOR_EVENTS, "description"),
+    (TASKROUTER_EVENTS, "description"),
+    (MONITOR_ALERTS, "alert_text"),
+    (SERVERLESS_LOGS, "message"),
+    (TELNYX_AUDIT_EVENTS, "alternate_resource_id"),
 }
 
 
@@ -95,8 +96,8 @@ def run_recipe(recipe: str, tmp_path_factory: pytest.TempPathFactory) -> RecipeR
     since = start_date()
     with small_emulator() as emulator:
         for minutes, number in enumerate(PHONE_NUMBERS):  # the data set has few, none lately
-            api(emulator, TelnyxAPI).add_event(
-                dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30 + minutes), alternate_resource_id=number
+            api(emulator, TelnyxAPI).add_events(
+                [dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30 + minutes)], alternate_resource_id=number
             )
         env = meltano_env(emulator, home, since, PII_HASH_SEED=HASH_SEED)
         meltano("run", recipe, "target-duckdb", env=env)

@@ -8,11 +8,11 @@ import typing as t
 
 import pytest
 
-from tests.common import iso
+from tests.common import SERVERLESS_ENVIRONMENTS, SERVERLESS_SERVICES, TASKROUTER_WORKSPACES, iso
 from tests.meltano_helpers import small_emulator, start_date
 from tests.tap_runner import TapRun, run_tap
 
-FULL_TABLE = {"twilio_taskrouter_workspaces", "twilio_serverless_services", "twilio_serverless_environments"}
+FULL_TABLE = {TASKROUTER_WORKSPACES, SERVERLESS_SERVICES, SERVERLESS_ENVIRONMENTS}
 
 
 def activations(run: TapRun) -> dict[str, set[int]]:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-import requests
-
 from emulator.monitor import ALERT_MAX_BUFFERING
-from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.common import assert_each_once, iso, parse
-from tests.monitor_helpers import ALERTS, alerts_of, midnight, monitor_api
+from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.common import MONITOR_ALERTS, assert_each_once, iso, parse
+from tests.monitor_helpers import alerts_of, get_alerts, midnight, monitor_api
 from tests.tap_runner import catalog_selecting, partitioned_state, run_tap
 
 
@@ -28,12 +26,7 @@ def _config(emulator, **overrides) -> dict:
 
 
 def _alerts_page(emulator, start: str, end: str) -> set[str]:
-    response = requests.get(
-        f"{emulator.base_url}/v1/Alerts",
-        params={"StartDate": start, "EndDate": end, "PageSize": "1000"},
-        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
-        timeout=30,
-    )
+    response = get_alerts(emulator, StartDate=start, EndDate=end, PageSize="1000")
     assert response.status_code == 200
     return {alert["sid"] for alert in response.json()["alerts"]}
 
@@ -60,10 +53,10 @@ def test_alerts_around_midnight_are_each_emitted_once(alerts_emulator):
     alerts = _around_midnights(alerts_emulator)
     config = _config(alerts_emulator)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [ALERTS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
-    emitted = [record["sid"] for record in run.records[ALERTS]]
+    emitted = [record["sid"] for record in run.records[MONITOR_ALERTS]]
     assert_each_once(emitted, "alert")
     assert set(emitted) == {alert["sid"] for alert in alerts}
 
@@ -71,17 +64,17 @@ def test_alerts_around_midnight_are_each_emitted_once(alerts_emulator):
 def test_a_rerun_from_a_bookmark_just_after_midnight_loses_no_buffered_alert(alerts_emulator):
     _around_midnights(alerts_emulator)
     bookmark = iso(midnight(1) + dt.timedelta(minutes=2))
-    state = partitioned_state(ALERTS, "date_created", {DEFAULT_ACCOUNT_SID: bookmark})
+    state = partitioned_state(MONITOR_ALERTS, "date_created", {DEFAULT_ACCOUNT_SID: bookmark})
     config = _config(alerts_emulator, lookback_window_minutes=10)
 
-    run = run_tap(config, state=state, catalog=catalog_selecting(config, [ALERTS]))
+    run = run_tap(config, state=state, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
     cutoff = iso(parse(bookmark) - dt.timedelta(minutes=10))
     expected = {
         alert["sid"] for alert in alerts_of(alerts_emulator) if cutoff <= alert["date_created"] < iso(midnight(0))
     }
-    emitted = [record["sid"] for record in run.records[ALERTS]]
+    emitted = [record["sid"] for record in run.records[MONITOR_ALERTS]]
     assert_each_once(emitted, "alert")
     assert set(emitted) == expected
 
@@ -90,10 +83,10 @@ def test_without_the_buffering_lead_alerts_are_lost_when_the_filter_matches_date
     alerts = _around_midnights(alerts_emulator)
     config = _config(alerts_emulator, twilio_alerts_max_buffering_minutes=0)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [ALERTS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
-    missing = {alert["sid"] for alert in alerts} - {record["sid"] for record in run.records[ALERTS]}
+    missing = {alert["sid"] for alert in alerts} - {record["sid"] for record in run.records[MONITOR_ALERTS]}
     if monitor_api(alerts_emulator).alerts_filter_field == "date_generated":
         assert missing, "the lead is what finds alerts generated before their window"
     else:

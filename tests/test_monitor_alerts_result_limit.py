@@ -11,8 +11,8 @@ import requests
 
 from emulator.monitor import ALERTS_LIMIT_BODY
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.common import assert_each_once, bookmark_values, iso
-from tests.monitor_helpers import ALERTS, alerts_of, midnight, monitor_api
+from tests.common import MONITOR_ALERTS, assert_each_once, bookmark_values, iso
+from tests.monitor_helpers import alerts_of, midnight, monitor_api
 from tests.tap_runner import catalog_selecting, run_tap, run_tap_and_kill
 
 
@@ -59,17 +59,17 @@ def test_24000_alerts_in_three_days_arrive_exactly_once_without_a_refused_page(a
     start, end = _three_busy_days(alerts_emulator)
     config = _alerts_config(alerts_emulator, start, end, page_size=1000)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [ALERTS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
-    emitted = [record["sid"] for record in run.records[ALERTS]]
+    emitted = [record["sid"] for record in run.records[MONITOR_ALERTS]]
     assert len(emitted) == len(set(emitted)) == 24_000, "an alert was lost or emitted twice"
     assert set(emitted) == {alert["sid"] for alert in alerts_of(alerts_emulator)}
     # 10,000 results with a next page: the tap splits instead of asking for the refused page.
     assert monitor_api(alerts_emulator).alerts_refused == 0
     assert "reached the cap of 10000 alerts per query" in run.stderr
     newest = max(alert["date_created"] for alert in alerts_of(alerts_emulator))
-    assert run.bookmark(ALERTS, {"account_sid": DEFAULT_ACCOUNT_SID}) == newest
+    assert run.bookmark(MONITOR_ALERTS, {"account_sid": DEFAULT_ACCOUNT_SID}) == newest
 
 
 def test_a_refused_page_splits_the_window_and_nothing_is_emitted_twice(alerts_emulator):
@@ -79,11 +79,11 @@ def test_a_refused_page_splits_the_window_and_nothing_is_emitted_twice(alerts_em
     monitor_api(alerts_emulator).add_alerts(hour + dt.timedelta(seconds=rng.randrange(3600)) for _ in range(10_500))
     config = _alerts_config(alerts_emulator, midnight(1), midnight(0), page_size=300)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [ALERTS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
     assert monitor_api(alerts_emulator).alerts_refused >= 1, "no page was refused: the test tests nothing"
-    emitted = [record["sid"] for record in run.records[ALERTS]]
+    emitted = [record["sid"] for record in run.records[MONITOR_ALERTS]]
     assert len(emitted) == len(set(emitted)) == 10_500
     assert "HTTP 400" not in run.stderr
 
@@ -91,30 +91,30 @@ def test_a_refused_page_splits_the_window_and_nothing_is_emitted_twice(alerts_em
 def test_a_run_killed_in_a_split_window_resumes_from_its_state_without_loss(alerts_emulator):
     start, end = _three_busy_days(alerts_emulator)
     config = _alerts_config(alerts_emulator, start, end, page_size=1000, max_concurrent_requests=1)
-    catalog = catalog_selecting(config, [ALERTS])
+    catalog = catalog_selecting(config, [MONITOR_ALERTS])
 
     def inside_the_busy_day(messages: list[dict]) -> bool:
         # Day 0 holds about 4,000 alerts, day 1 about 16,000: its first query stopped at 10,000,
         # so past 15,000 records the run is reading the halves of a split query.
-        states = [m["value"] for m in messages if m["type"] == "STATE" and bookmark_values(m["value"], ALERTS)]
+        states = [m["value"] for m in messages if m["type"] == "STATE" and bookmark_values(m["value"], MONITOR_ALERTS)]
         return len(states) >= 1 and sum(m["type"] == "RECORD" for m in messages) > 15_000
 
     killed = run_tap_and_kill(config, catalog=catalog, kill_when=inside_the_busy_day)
     state = [m["value"] for m in killed.messages if m["type"] == "STATE"][-1]
-    assert max(bookmark_values(state, ALERTS)) < iso(start + dt.timedelta(days=1)), "STATE claimed the busy day"
+    assert max(bookmark_values(state, MONITOR_ALERTS)) < iso(start + dt.timedelta(days=1)), "STATE claimed the busy day"
     resumed = run_tap(config, state=state, catalog=catalog)
 
     assert resumed.returncode == 0, resumed.stderr
-    again = [record["sid"] for record in resumed.records[ALERTS]]
+    again = [record["sid"] for record in resumed.records[MONITOR_ALERTS]]
     assert_each_once(again, "alert")
-    before = {record["sid"] for record in killed.records[ALERTS]}
+    before = {record["sid"] for record in killed.records[MONITOR_ALERTS]}
     assert before | set(again) == {alert["sid"] for alert in alerts_of(alerts_emulator)}
-    newest_emitted = max(bookmark_values(state, ALERTS))  # STATE may repeat where it resumed from
+    newest_emitted = max(bookmark_values(state, MONITOR_ALERTS))  # STATE may repeat where it resumed from
     for message in resumed.messages:
         if message["type"] == "RECORD":
             newest_emitted = max(newest_emitted, message["record"]["date_created"])
         elif message["type"] == "STATE":
-            assert all(value <= newest_emitted for value in bookmark_values(message["value"], ALERTS))
+            assert all(value <= newest_emitted for value in bookmark_values(message["value"], MONITOR_ALERTS))
 
 
 def test_a_second_with_more_than_10000_alerts_fails_naming_the_stream_and_the_second(alerts_emulator):
@@ -123,7 +123,7 @@ def test_a_second_with_more_than_10000_alerts_fails_naming_the_stream_and_the_se
     start, end = second - dt.timedelta(seconds=1), second + dt.timedelta(seconds=2)
     config = _alerts_config(alerts_emulator, start, end, page_size=1000)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [ALERTS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode != 0
     assert (
@@ -131,4 +131,4 @@ def test_a_second_with_more_than_10000_alerts_fails_naming_the_stream_and_the_se
     )
     assert "cap of 10000 alerts per query and cannot be split below 1 s" in run.stderr
     assert f"The last query: GET {alerts_emulator.base_url}/v1/Alerts?" in run.stderr
-    assert not any(bookmark_values(state, ALERTS) for state in run.states), "the bookmark passed unread alerts"
+    assert not any(bookmark_values(state, MONITOR_ALERTS) for state in run.states), "the bookmark passed unread alerts"

@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from urllib.parse import parse_qs, urlsplit
 
+from tests.common import MONITOR_ALERTS
 from tests.tap_runner import catalog_selecting, run_tap
 
 
@@ -14,7 +15,7 @@ def test_consecutive_alert_windows_leave_no_second_unread(alerts_emulator):
     start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).replace(microsecond=0)
     config = alerts_emulator.tap_config(telnyx_api_key=None, start_date=start.isoformat())
 
-    run = run_tap(config, catalog=catalog_selecting(config, ["twilio_monitor_alerts"]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
     queries = [parse_qs(urlsplit(seen.url).query) for seen in alerts_emulator.seen if "/v1/Alerts" in seen.url]

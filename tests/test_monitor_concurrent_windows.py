@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.common import bookmark_values
+from tests.common import MONITOR_EVENTS, bookmark_values
+from tests.monitor_helpers import events_of
 from tests.tap_runner import catalog_selecting, run_tap
-
-STREAM = "twilio_monitor_events"
 
 
 @pytest.mark.parametrize("max_concurrent_requests", [1, 3])
@@ -17,7 +15,7 @@ def test_requests_in_flight_reach_max_concurrent_requests_and_never_exceed_it(
 ):
     emulator.latency = 0.05  # every answer takes long enough for the next requests to overlap it
     config = {**twilio_config, "max_concurrent_requests": max_concurrent_requests}
-    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
     assert emulator.peak_in_flight == max_concurrent_requests
@@ -28,11 +26,11 @@ def test_pages_of_several_days_are_interleaved_and_state_claims_only_days_writte
     only days whose every event was written before it, from the first day on."""
     emulator.latency = 0.02
     config = {**twilio_config, "page_size": 50, "max_concurrent_requests": 4}
-    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
     events_by_day: dict[str, set[str]] = {}
-    for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]:
+    for event in events_of(emulator):
         events_by_day.setdefault(event["event_date"][:10], set()).add(event["sid"])
     written: set[str] = set()
     days_in_order: list[str] = []
@@ -41,7 +39,7 @@ def test_pages_of_several_days_are_interleaved_and_state_claims_only_days_writte
             written.add(message["record"]["sid"])
             days_in_order.append(message["record"]["event_date"][:10])
         elif message["type"] == "STATE":
-            for bookmark in bookmark_values(message["value"], STREAM):
+            for bookmark in bookmark_values(message["value"], MONITOR_EVENTS):
                 covered = [sids for day, sids in events_by_day.items() if day <= bookmark[:10]]
                 assert all(sids <= written for sids in covered), "STATE claimed a day not yet written whole"
     assert days_in_order != sorted(days_in_order), "no two days were read at the same time"

@@ -4,40 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 
-import requests
-
-from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.common import parse
+from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.common import MONITOR_EVENTS, parse
+from tests.monitor_helpers import events_of, get_events
 from tests.tap_runner import catalog_selecting, partitioned_state, run_tap
-
-STREAM = "twilio_monitor_events"
 
 
 def test_emulator_ignores_the_time_of_day_in_start_date(emulator):
-    events = list(emulator.monitor.events[DEFAULT_ACCOUNT_SID])
+    events = events_of(emulator)
     day = events[len(events) // 2]["event_date"][:10]
-    response = requests.get(
-        f"{emulator.base_url}/v1/Events",
-        params={"StartDate": f"{day}T23:59:59Z", "EndDate": f"{day}T00:00:00Z", "PageSize": "1000"},
-        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
-        timeout=10,
-    )
+    response = get_events(emulator, StartDate=f"{day}T23:59:59Z", EndDate=f"{day}T00:00:00Z", PageSize="1000")
 
     returned = {event["sid"] for event in response.json()["events"]}
     assert returned == {event["sid"] for event in events if event["event_date"].startswith(day)}
 
 
 def test_rerun_from_a_mid_day_bookmark_does_not_reemit_the_whole_day(emulator, twilio_config):
-    events = sorted(emulator.monitor.events[DEFAULT_ACCOUNT_SID], key=lambda event: event["event_date"])
+    events = sorted(events_of(emulator), key=lambda event: event["event_date"])
     bookmark = events[len(events) // 2]["event_date"]
-    state = partitioned_state(STREAM, "event_date", {DEFAULT_ACCOUNT_SID: bookmark})
+    state = partitioned_state(MONITOR_EVENTS, "event_date", {DEFAULT_ACCOUNT_SID: bookmark})
     config = {**twilio_config, "lookback_window_minutes": 10}
 
-    run = run_tap(config, state=state, catalog=catalog_selecting(config, [STREAM]))
+    run = run_tap(config, state=state, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
     cutoff = parse(bookmark) - dt.timedelta(minutes=10)
-    emitted = run.records[STREAM]
+    emitted = run.records[MONITOR_EVENTS]
     assert emitted, "the events after the bookmark must be emitted"
     assert all(parse(record["event_date"]) >= cutoff for record in emitted)
     expected = {event["sid"] for event in events if parse(event["event_date"]) >= cutoff}

@@ -10,6 +10,8 @@ from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from tests.common import iso
+from tests.monitor_helpers import alerts_of, events_of, get_alerts, get_events
 
 
 def _client(emulator) -> Client:
@@ -21,15 +23,13 @@ def _client(emulator) -> Client:
 def test_twilio_library_lists_every_event_newest_first(emulator):
     events = _client(emulator).monitor.v1.events.list(page_size=37)
 
-    expected = sorted(
-        emulator.monitor.events[DEFAULT_ACCOUNT_SID], key=lambda e: (e["event_date"], e["sid"]), reverse=True
-    )
+    expected = sorted(events_of(emulator), key=lambda e: (e["event_date"], e["sid"]), reverse=True)
     assert [event.sid for event in events] == [event["sid"] for event in expected]
     assert all(isinstance(event.event_date, dt.datetime) for event in events)
 
 
 def test_twilio_library_lists_alerts_in_a_date_range(emulator):
-    alerts = list(emulator.monitor.alerts[DEFAULT_ACCOUNT_SID])
+    alerts = alerts_of(emulator)
     start = dt.datetime.fromisoformat(alerts[len(alerts) // 2]["date_created"].replace("Z", "+00:00"))
 
     listed = _client(emulator).monitor.v1.alerts.list(start_date=start, page_size=20)
@@ -52,24 +52,16 @@ def test_wrong_credentials_get_twilio_error_20003(emulator):
 
 
 def test_two_filters_in_one_request_are_refused_with_400(emulator):
-    response = requests.get(
-        f"{emulator.base_url}/v1/Events",
-        params={"ActorSid": "US" + "0" * 32, "EventType": "account.updated"},
-        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
-        timeout=10,
-    )
+    response = get_events(emulator, ActorSid="US" + "0" * 32, EventType="account.updated")
 
     assert response.status_code == 400
     assert set(response.json()) == {"code", "message", "more_info", "status"}
 
 
 def test_one_filter_with_a_date_range_is_allowed(emulator):
-    event = next(iter(emulator.monitor.events[DEFAULT_ACCOUNT_SID]))
-    response = requests.get(
-        f"{emulator.base_url}/v1/Events",
-        params={"EventType": event["event_type"], "StartDate": event["event_date"], "EndDate": event["event_date"]},
-        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
-        timeout=10,
+    event = next(iter(events_of(emulator)))
+    response = get_events(
+        emulator, EventType=event["event_type"], StartDate=event["event_date"], EndDate=event["event_date"]
     )
 
     assert response.status_code == 200
@@ -78,13 +70,8 @@ def test_one_filter_with_a_date_range_is_allowed(emulator):
 
 
 def test_alert_queries_older_than_30_days_are_refused(emulator):
-    too_old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    response = requests.get(
-        f"{emulator.base_url}/v1/Alerts",
-        params={"StartDate": too_old},
-        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
-        timeout=10,
-    )
+    too_old = iso(dt.datetime.now(dt.UTC) - dt.timedelta(days=31))
+    response = get_alerts(emulator, StartDate=too_old)
 
     assert response.status_code == 400
 
@@ -102,25 +89,15 @@ def test_previous_page_url_leads_back_to_the_page_before(emulator):
 
 @pytest.mark.parametrize("page", ["abc", "-1", "1.5"])
 def test_a_page_that_is_not_a_whole_number_is_refused_with_400(emulator, page):
-    response = requests.get(
-        f"{emulator.base_url}/v1/Events",
-        params={"Page": page},
-        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
-        timeout=10,
-    )
+    response = get_events(emulator, Page=page)
 
     assert response.status_code == 400
     assert response.json()["code"] == 20001
 
 
 def _events_since(emulator, days: int) -> requests.Response:
-    start = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return requests.get(
-        f"{emulator.base_url}/v1/Events",
-        params={"StartDate": start, "PageSize": "1000"},
-        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
-        timeout=10,
-    )
+    start = iso(dt.datetime.now(dt.UTC) - dt.timedelta(days=days))
+    return get_events(emulator, StartDate=start, PageSize="1000")
 
 
 def test_events_older_than_the_retention_are_trimmed_silently_by_default(emulator):
@@ -144,12 +121,7 @@ def test_events_older_than_the_retention_are_refused_when_switched_to_refuse(emu
     "token", ["garbage", "PAeyJhIjogMSwgImIiOiAyfQ", "PBWyJ4IiwgInkiLCAwXQ"], ids=["text", "object", "size-0"]
 )
 def test_a_page_token_that_is_no_cursor_is_refused_with_400(emulator, token):
-    response = requests.get(
-        f"{emulator.base_url}/v1/Events",
-        params={"PageToken": token},
-        auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
-        timeout=10,
-    )
+    response = get_events(emulator, PageToken=token)
 
     assert response.status_code == 400
     assert response.json()["code"] == 20001

@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-import requests
-
 from emulator import Emulator
-from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.common import assert_each_once, iso, parse
-from tests.monitor_helpers import EVENTS, events_of, monitor_api
+from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.common import MONITOR_EVENTS, assert_each_once, iso, parse
+from tests.monitor_helpers import events_of, get_events, monitor_api
 from tests.tap_runner import TapRun, catalog_selecting, run_tap
 
 PAGE_SIZE = 100
@@ -31,10 +29,10 @@ def _incremental_after_late_and_new_events(emulator: Emulator) -> tuple[TapRun, 
         page_size=PAGE_SIZE,
         lookback_window_minutes=LOOKBACK // dt.timedelta(minutes=1),
     )
-    catalog = catalog_selecting(config, [EVENTS])
+    catalog = catalog_selecting(config, [MONITOR_EVENTS])
     full = run_tap(config, catalog=catalog)
     assert full.returncode == 0, full.stderr
-    bookmark = parse(full.bookmark(EVENTS, {"account_sid": DEFAULT_ACCOUNT_SID}) or "")
+    bookmark = parse(full.bookmark(MONITOR_EVENTS, {"account_sid": DEFAULT_ACCOUNT_SID}) or "")
     bound = bookmark - LOOKBACK
     new = monitor_api(emulator).add_events([dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)] * 3)
     # More events on the bound's second than a page holds: a page of only that second is no stop.
@@ -53,12 +51,7 @@ def _expected(emulator: Emulator, bound: str) -> set[str]:
 
 def test_emulator_counts_the_records_it_sends_per_endpoint(emulator):
     for _ in range(2):
-        response = requests.get(
-            f"{emulator.base_url}/v1/Events",
-            params={"PageSize": "50"},
-            auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN),
-            timeout=30,
-        )
+        response = get_events(emulator, PageSize="50")
         assert len(response.json()["events"]) == 50
 
     assert emulator.records_sent["/v1/Events"] == 100
@@ -68,7 +61,7 @@ def test_emulator_counts_the_records_it_sends_per_endpoint(emulator):
 def test_an_incremental_run_reads_at_most_the_events_it_emits_plus_one_page(emulator):
     run, read, must_emit, bound = _incremental_after_late_and_new_events(emulator)
 
-    emitted = [record["sid"] for record in run.records[EVENTS]]
+    emitted = [record["sid"] for record in run.records[MONITOR_EVENTS]]
     assert_each_once(emitted, "event")
     assert must_emit <= set(emitted), "a new or late event was not emitted"
     assert set(emitted) == _expected(emulator, bound)
@@ -81,9 +74,9 @@ def test_pages_out_of_order_are_read_to_the_end_of_the_day_and_lose_nothing():
     with Emulator(shuffle_event_pages=True) as emulator:
         run, read, must_emit, bound = _incremental_after_late_and_new_events(emulator)
 
-        emitted = [record["sid"] for record in run.records[EVENTS]]
+        emitted = [record["sid"] for record in run.records[MONITOR_EVENTS]]
         assert_each_once(emitted, "event")
         assert must_emit <= set(emitted)
         assert set(emitted) == _expected(emulator, bound)
-        days = {bound[:10]} | {record["event_date"][:10] for record in run.records[EVENTS]}
+        days = {bound[:10]} | {record["event_date"][:10] for record in run.records[MONITOR_EVENTS]}
         assert read == sum(1 for event in events_of(emulator) if event["event_date"][:10] in days)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from emulator import Emulator
+from tests.common import MONITOR_EVENTS
 from tests.tap_runner import catalog_selecting, run_tap
-
-STREAM = "twilio_monitor_events"
 
 
 def test_next_page_url_is_followed_verbatim(emulator, twilio_config):
     config = {**twilio_config, "page_size": 5}
 
-    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
     follow_ups = [seen.url for seen in emulator.seen if "PageToken=" in seen.url]
@@ -25,7 +24,7 @@ def test_a_foreign_next_page_url_is_refused_and_gets_no_credentials(emulator, tw
         emulator.link_origin = foreign.base_url
         config = {**twilio_config, "page_size": 5}
 
-        run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+        run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
         assert run.returncode != 0
         assert "refusing to follow next_page_url" in run.stderr
@@ -37,7 +36,7 @@ def test_a_next_page_url_cycle_is_detected(emulator, twilio_config):
     emulator.cycle_next_page_url = True
     config = {**twilio_config, "page_size": 5}
 
-    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode != 0
     assert "pagination cycle" in run.stderr

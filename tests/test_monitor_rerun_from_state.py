@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.common import parse
+from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, parse
 from tests.tap_runner import catalog_selecting, run_tap
 
-STREAMS = ["twilio_monitor_events", "twilio_monitor_alerts"]
+STREAMS = [MONITOR_EVENTS, MONITOR_ALERTS]
 ACCOUNT = {"account_sid": DEFAULT_ACCOUNT_SID}
-REPLICATION_KEYS = {"twilio_monitor_events": "event_date", "twilio_monitor_alerts": "date_created"}
+REPLICATION_KEYS = {MONITOR_EVENTS: "event_date", MONITOR_ALERTS: "date_created"}
 
 
 def test_rerun_emits_only_the_lookback_window(emulator, twilio_config):
@@ -29,16 +29,15 @@ def test_rerun_emits_only_the_lookback_window(emulator, twilio_config):
         key = REPLICATION_KEYS[stream]
         assert all(parse(record[key]) >= cutoff for record in second.records[stream])
         assert len(second.records[stream]) < len(first.records[stream])
-    assert second.bookmark("twilio_monitor_events", ACCOUNT) == first.bookmark("twilio_monitor_events", ACCOUNT)
+    assert second.bookmark(MONITOR_EVENTS, ACCOUNT) == first.bookmark(MONITOR_EVENTS, ACCOUNT)
 
 
 def test_rerun_picks_up_events_that_arrived_since(emulator, twilio_config):
-    catalog = catalog_selecting(twilio_config, ["twilio_monitor_events"])
+    catalog = catalog_selecting(twilio_config, [MONITOR_EVENTS])
     first = run_tap(twilio_config, catalog=catalog)
-    late = emulator.monitor.make_event(DEFAULT_ACCOUNT_SID, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5))
-    emulator.monitor.events[DEFAULT_ACCOUNT_SID].add(late)
+    [late] = emulator.monitor.add_events([dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)])
 
     second = run_tap(twilio_config, state=first.final_state, catalog=catalog)
 
-    assert late["sid"] in {record["sid"] for record in second.records["twilio_monitor_events"]}
-    assert second.bookmark("twilio_monitor_events", ACCOUNT) == late["event_date"]
+    assert late["sid"] in {record["sid"] for record in second.records[MONITOR_EVENTS]}
+    assert second.bookmark(MONITOR_EVENTS, ACCOUNT) == late["event_date"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.common import bookmark_values
+from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, bookmark_values
 from tests.tap_runner import catalog_selecting, run_tap, run_tap_and_kill
 
-STORES = {"twilio_monitor_events": "events", "twilio_monitor_alerts": "alerts"}
+STORES = {MONITOR_EVENTS: "events", MONITOR_ALERTS: "alerts"}
 
 
 @pytest.mark.parametrize("stream", STORES)

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from emulator import Emulator
-from emulator.server import DEFAULT_ACCOUNT_SID
 from tap_events.monitor import MonitorAlertsStream
 from tap_events.tap import TapEvents
+from tests.common import MONITOR_ALERTS, MONITOR_EVENTS
+from tests.monitor_helpers import alerts_of, events_of
 from tests.tap_runner import catalog_selecting, run_tap
 
 
@@ -24,13 +25,11 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
 def test_alerts_older_than_30_days_are_not_queried_the_start_is_clamped(emulator, twilio_config):
     config = {**twilio_config, "start_date": (dt.datetime.now(dt.UTC) - dt.timedelta(days=90)).isoformat()}
 
-    run = run_tap(config, catalog=catalog_selecting(config, ["twilio_monitor_alerts"]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
     assert run.stderr.count("the API keeps about 30 days of data") == 1
-    assert {r["sid"] for r in run.records["twilio_monitor_alerts"]} == {
-        alert["sid"] for alert in emulator.monitor.alerts[DEFAULT_ACCOUNT_SID]
-    }
+    assert {r["sid"] for r in run.records[MONITOR_ALERTS]} == {alert["sid"] for alert in alerts_of(emulator)}
     assert all(seen.status == 200 for seen in emulator.seen)
 
 
@@ -38,20 +37,18 @@ def test_events_older_than_the_retention_only_warn(emulator, twilio_config):
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
     config = {**twilio_config, "start_date": start.isoformat()}
 
-    run = run_tap(config, catalog=catalog_selecting(config, ["twilio_monitor_events"]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
     assert "older records may be missing at the source" in run.stderr
-    assert {r["sid"] for r in run.records["twilio_monitor_events"]} == {
-        event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]
-    }
+    assert {r["sid"] for r in run.records[MONITOR_EVENTS]} == {event["sid"] for event in events_of(emulator)}
     assert any(f"StartDate={start:%Y-%m-%d}" in seen.url for seen in emulator.seen), "the old days are asked for"
 
 
 def test_alerts_read_long_after_the_run_started_are_still_clamped_to_the_last_30_days(emulator, twilio_config):
     # Streams and accounts are read one after another: Alerts may start many minutes into a run.
     config = {**twilio_config, "start_date": (dt.datetime.now(dt.UTC) - dt.timedelta(days=90)).isoformat()}
-    stream = TapEvents(config=config).streams["twilio_monitor_alerts"]
+    stream = TapEvents(config=config).streams[MONITOR_ALERTS]
     assert isinstance(stream, MonitorAlertsStream)
     stream.run_started_at -= dt.timedelta(minutes=20)
 

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from tap_events.settings import SETTINGS
+from tests.common import MONITOR_EVENTS
 from tests.tap_runner import run_tap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,10 +82,8 @@ def test_config_from_environment_variables(emulator):
     run = run_tap({}, extra=["--config", "ENV"], env=env, timeout=120)
 
     assert run.returncode == 0, run.stderr
-    assert run.records["twilio_monitor_events"]
-    assert all(
-        record["event_date"] >= env["TAP_EVENTS_START_DATE"][:10] for record in run.records["twilio_monitor_events"]
-    )
+    assert run.records[MONITOR_EVENTS]
+    assert all(record["event_date"] >= env["TAP_EVENTS_START_DATE"][:10] for record in run.records[MONITOR_EVENTS])
 
 
 def test_meltano_settings_match_the_tap_settings():

@@ -6,6 +6,7 @@ import datetime as dt
 
 from jsonschema import Draft7Validator, FormatChecker
 
+from tests.common import MONITOR_EVENTS
 from tests.tap_runner import catalog_selecting, run_tap
 
 
@@ -26,8 +27,8 @@ def test_every_record_of_every_stream_is_valid_against_its_schema(emulator):
 
 
 def test_a_deselected_property_is_not_emitted(emulator, twilio_config):
-    catalog = catalog_selecting(twilio_config, ["twilio_monitor_events"])
-    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == "twilio_monitor_events")
+    catalog = catalog_selecting(twilio_config, [MONITOR_EVENTS])
+    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == MONITOR_EVENTS)
     for metadata in entry["metadata"]:
         if metadata["breadcrumb"] == ["properties", "source_ip_address"]:
             metadata["metadata"]["selected"] = False
@@ -35,17 +36,17 @@ def test_a_deselected_property_is_not_emitted(emulator, twilio_config):
     run = run_tap(twilio_config, catalog=catalog)
 
     assert run.returncode == 0, run.stderr
-    assert run.records["twilio_monitor_events"]
-    assert all("source_ip_address" not in record for record in run.records["twilio_monitor_events"])
-    assert all("event_date" in record for record in run.records["twilio_monitor_events"])
+    assert run.records[MONITOR_EVENTS]
+    assert all("source_ip_address" not in record for record in run.records[MONITOR_EVENTS])
+    assert all("event_date" in record for record in run.records[MONITOR_EVENTS])
 
 
 def test_stream_maps_still_apply(emulator, twilio_config):
-    config = {**twilio_config, "stream_maps": {"twilio_monitor_events": {"kind": "event_type.upper()", "links": None}}}
+    config = {**twilio_config, "stream_maps": {MONITOR_EVENTS: {"kind": "event_type.upper()", "links": None}}}
 
-    run = run_tap(config, catalog=catalog_selecting(config, ["twilio_monitor_events"]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
-    records = run.records["twilio_monitor_events"]
+    records = run.records[MONITOR_EVENTS]
     assert records and all(record["kind"] == record["event_type"].upper() for record in records)
     assert all("links" not in record for record in records)

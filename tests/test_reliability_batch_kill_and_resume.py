@@ -7,6 +7,7 @@ import signal
 import typing as t
 
 from tests.batch_helpers import batch_config, batched, claims_ahead_of_batches
+from tests.common import MONITOR_EVENTS, TELNYX_AUDIT_EVENTS
 from tests.tap_runner import TapRun, catalog_selecting, run_tap, run_tap_and_kill
 from tests.telnyx_helpers import telnyx_config, telnyx_emulator
 
@@ -45,7 +46,7 @@ def assert_nothing_lost(killed: TapRun, resumed: TapRun, stream: str, key: str, 
 
 
 def test_monitor_events_killed_in_a_batch_resume_without_loss(emulator, twilio_config, tmp_path: Path) -> None:
-    stream = "twilio_monitor_events"
+    stream = MONITOR_EVENTS
     config = {**twilio_config, "page_size": 5, "lookback_window_minutes": 0}
     catalog = catalog_selecting(config, [stream])
     expected = {record["sid"] for record in run_tap(config, catalog=catalog).records[stream]}
@@ -57,7 +58,7 @@ def test_monitor_events_killed_in_a_batch_resume_without_loss(emulator, twilio_c
 
 
 def test_telnyx_audit_events_killed_in_a_batch_resume_without_loss(tmp_path: Path) -> None:
-    stream = "telnyx_audit_events"
+    stream = TELNYX_AUDIT_EVENTS
     with telnyx_emulator() as emulator:
         config = telnyx_config(emulator, page_size=5, lookback_window_minutes=0)
         expected = {record["id"] for record in run_tap(config).records[stream]}
@@ -71,7 +72,7 @@ def test_telnyx_audit_events_killed_in_a_batch_resume_without_loss(tmp_path: Pat
 def test_a_sigterm_part_way_through_a_batch_writes_no_state_ahead_of_the_batches(
     emulator, twilio_config, tmp_path: Path
 ) -> None:
-    stream = "twilio_monitor_events"
+    stream = MONITOR_EVENTS
     # One window at a time and batches of 100 records: ten pages after a batch, windows are whole
     # whose records are in no announced batch yet.
     config = {**twilio_config, "page_size": 5, "lookback_window_minutes": 0, "max_concurrent_requests": 1}

@@ -6,12 +6,11 @@ from __future__ import annotations
 import typing as t
 
 from tests.batch_helpers import batch_config, batched
+from tests.common import MONITOR_EVENTS
 from tests.tap_runner import catalog_selecting, run_tap
 
 if t.TYPE_CHECKING:
     from pathlib import Path
-
-STREAM = "twilio_monitor_events"
 
 
 def assert_batched_as_recorded(
@@ -22,16 +21,16 @@ def assert_batched_as_recorded(
     batch_run = run_tap({**config, "batch_config": batch_config(tmp_path, 50)}, catalog=catalog)
 
     assert batch_run.returncode == 0, batch_run.stderr
-    records = recorded.records[STREAM]
+    records = recorded.records[MONITOR_EVENTS]
     assert records
-    batch_records = batched(batch_run, STREAM)
+    batch_records = batched(batch_run, MONITOR_EVENTS)
     assert {r["sid"]: r for r in batch_records} == {r["sid"]: r for r in records}
     return batch_records
 
 
 def test_a_deselected_property_is_left_out_of_the_batch_files(emulator, twilio_config, tmp_path: Path) -> None:
-    catalog = catalog_selecting(twilio_config, [STREAM])
-    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == STREAM)
+    catalog = catalog_selecting(twilio_config, [MONITOR_EVENTS])
+    entry = next(e for e in catalog["streams"] if e["tap_stream_id"] == MONITOR_EVENTS)
     for metadata in entry["metadata"]:
         if metadata["breadcrumb"] == ["properties", "source_ip_address"]:
             metadata["metadata"]["selected"] = False
@@ -41,7 +40,7 @@ def test_a_deselected_property_is_left_out_of_the_batch_files(emulator, twilio_c
 
 
 def test_stream_maps_apply_to_the_batch_files(emulator, twilio_config, tmp_path: Path) -> None:
-    config = {**twilio_config, "stream_maps": {STREAM: {"kind": "event_type.upper()", "links": None}}}
+    config = {**twilio_config, "stream_maps": {MONITOR_EVENTS: {"kind": "event_type.upper()", "links": None}}}
 
-    records = assert_batched_as_recorded(config, catalog_selecting(config, [STREAM]), tmp_path)
+    records = assert_batched_as_recorded(config, catalog_selecting(config, [MONITOR_EVENTS]), tmp_path)
     assert all("links" not in record and "kind" in record for record in records)

@@ -7,6 +7,7 @@ import typing as t
 
 from tests import serverless_helpers, taskrouter_helpers
 from tests.batch_helpers import batch_config, batched, claims_ahead_of_batches
+from tests.common import MONITOR_EVENTS, SERVERLESS_LOGS, TASKROUTER_EVENTS, TELNYX_AUDIT_EVENTS
 from tests.tap_runner import TapRun, catalog_selecting, run_tap
 from tests.telnyx_helpers import telnyx_config, telnyx_emulator
 
@@ -38,7 +39,7 @@ def assert_batches_hold_every_record_once(run: TapRun, record_run: TapRun, strea
 
 
 def test_monitor_events_state_follows_its_batch(emulator: Emulator, twilio_config: dict, tmp_path: Path) -> None:
-    stream = "twilio_monitor_events"
+    stream = MONITOR_EVENTS
     config = {**twilio_config, "page_size": 20, "lookback_window_minutes": 0}
     catalog = catalog_selecting(config, [stream])
 
@@ -50,7 +51,7 @@ def test_monitor_events_state_follows_its_batch(emulator: Emulator, twilio_confi
 
 
 def test_taskrouter_events_state_follows_its_batch(emulator: Emulator, twilio_config: dict, tmp_path: Path) -> None:
-    stream = taskrouter_helpers.EVENTS
+    stream = TASKROUTER_EVENTS
     config = {**twilio_config, "page_size": 20, "lookback_window_minutes": 0}
     catalog = taskrouter_helpers.catalog(stream)
 
@@ -62,7 +63,7 @@ def test_taskrouter_events_state_follows_its_batch(emulator: Emulator, twilio_co
 
 
 def test_telnyx_audit_events_state_follows_its_batch(tmp_path: Path) -> None:
-    stream = "telnyx_audit_events"
+    stream = TELNYX_AUDIT_EVENTS
     with telnyx_emulator() as emulator:
         config = telnyx_config(emulator, page_size=10, lookback_window_minutes=0)
 
@@ -74,7 +75,7 @@ def test_telnyx_audit_events_state_follows_its_batch(tmp_path: Path) -> None:
 
 
 def test_serverless_logs_state_follows_its_batch(emulator: Emulator, tmp_path: Path) -> None:
-    stream = serverless_helpers.LOGS
+    stream = SERVERLESS_LOGS
     config = serverless_helpers.serverless_config(emulator, page_size=20, lookback_window_minutes=0)
     catalog = catalog_selecting(config, [stream])
 

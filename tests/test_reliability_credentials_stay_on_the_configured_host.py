@@ -5,16 +5,15 @@ from __future__ import annotations
 import socket
 
 from emulator import Emulator
+from tests.common import MONITOR_EVENTS
 from tests.tap_runner import catalog_selecting, run_tap
-
-STREAM = "twilio_monitor_events"
 
 
 def test_a_redirect_to_another_host_is_not_followed(emulator, twilio_config):
     with Emulator() as foreign:
         emulator.faults.add("/v1/Events", status=302, location=f"{foreign.base_url}/v1/Events", times=1)
 
-        run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [STREAM]))
+        run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [MONITOR_EVENTS]))
 
         assert run.returncode != 0
         assert "unexpected redirect, not followed" in run.stderr and "HTTP 302" in run.stderr
@@ -26,7 +25,7 @@ def test_a_refused_connection_is_retried_then_reported_with_the_endpoint(twilio_
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
     config = {**twilio_config, "twilio_monitor_base_url": dead, "max_request_retries": 2}
-    catalog = catalog_selecting(config, [STREAM])
+    catalog = catalog_selecting(config, [MONITOR_EVENTS])
 
     run = run_tap(config, catalog=catalog)
 

@@ -7,32 +7,30 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from emulator.server import DEFAULT_ACCOUNT_SID
 from tap_events.timestamps import format_timestamp, utc_now
-from tests.common import bookmark_values
+from tests.common import MONITOR_EVENTS, bookmark_values
+from tests.monitor_helpers import events_of
 from tests.tap_runner import catalog_selecting, run_tap
-
-STREAM = "twilio_monitor_events"
 
 
 def _state_never_ahead_of_records(run) -> None:
     newest = ""
     for message in run.messages:
-        if message["type"] == "RECORD" and message["stream"] == STREAM:
+        if message["type"] == "RECORD" and message["stream"] == MONITOR_EVENTS:
             newest = max(newest, message["record"]["event_date"])
         if message["type"] == "STATE":
-            assert all(value <= newest for value in bookmark_values(message["value"], STREAM))
+            assert all(value <= newest for value in bookmark_values(message["value"], MONITOR_EVENTS))
 
 
 def test_exhausted_retries_fail_with_stream_endpoint_status_and_code(emulator, twilio_config):
     config = {**twilio_config, "max_request_retries": 2}
-    catalog = catalog_selecting(config, [STREAM])
+    catalog = catalog_selecting(config, [MONITOR_EVENTS])
     emulator.faults.add("/v1/Events", status=503, code=20503, times=1000)
 
     run = run_tap(config, catalog=catalog)
 
     assert run.returncode != 0
-    assert "twilio_monitor_events" in run.stderr
+    assert MONITOR_EVENTS in run.stderr
     assert "/v1/Events" in run.stderr
     assert "HTTP 503" in run.stderr and "Twilio error 20503" in run.stderr
     assert "gave up after retrying" in run.stderr
@@ -45,42 +43,42 @@ def test_an_answer_without_records_is_not_read_as_an_empty_page(emulator, twilio
     config = {**twilio_config, "max_request_retries": 1}
     emulator.faults.add("/v1/Events", kind="no_records", times=1000)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode != 0
-    assert "twilio_monitor_events" in run.stderr and "/v1/Events" in run.stderr
+    assert MONITOR_EVENTS in run.stderr and "/v1/Events" in run.stderr
     assert "HTTP 200 without a list of records under 'events'" in run.stderr
     assert "Traceback" not in run.stderr
-    assert not run.records[STREAM]
+    assert not run.records[MONITOR_EVENTS]
 
 
 def test_a_record_without_its_date_is_skipped_with_a_warning(emulator, twilio_config):
     emulator.faults.add("/v1/Events", kind="undated", times=1)
 
-    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [STREAM]))
+    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
     assert "skipped 1 record(s) without event_date" in run.stderr
-    assert len(run.records[STREAM]) == len(emulator.monitor.events[DEFAULT_ACCOUNT_SID]) - 1
+    assert len(run.records[MONITOR_EVENTS]) == len(events_of(emulator)) - 1
 
 
 def test_a_failure_mid_run_leaves_a_state_that_claims_only_emitted_records(emulator, twilio_config):
     config = {**twilio_config, "max_request_retries": 0, "page_size": 10}
-    catalog = catalog_selecting(config, [STREAM])
+    catalog = catalog_selecting(config, [MONITOR_EVENTS])
     # Let the first days through, then fail every request.
     emulator.faults.add("/v1/Events", status=500, times=1000, skip=40)
 
     run = run_tap(config, catalog=catalog)
 
     assert run.returncode != 0
-    assert run.records[STREAM], "some records were emitted before the failure"
+    assert run.records[MONITOR_EVENTS], "some records were emitted before the failure"
     _state_never_ahead_of_records(run)
 
 
 def test_refused_credentials_are_not_retried_and_name_the_provider(emulator, twilio_config):
     config = {**twilio_config, "twilio_auth_token": "not-the-token"}
 
-    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode != 0
     assert "authentication failed for Twilio" in run.stderr
@@ -92,7 +90,7 @@ def test_refused_credentials_are_not_retried_and_name_the_provider(emulator, twi
 def test_forbidden_is_reported_as_an_authentication_failure(emulator, twilio_config):
     emulator.faults.add("/v1/Events", status=403, code=20403, times=1)
 
-    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [STREAM]))
+    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [MONITOR_EVENTS]))
 
     assert run.returncode != 0
     assert "authentication failed for Twilio" in run.stderr and "HTTP 403" in run.stderr
@@ -103,7 +101,7 @@ def test_a_bad_request_shows_the_request_and_the_api_message(emulator, twilio_co
     config = {**twilio_config, "start_date": format_timestamp(utc_now() - dt.timedelta(days=2))}
     emulator.faults.add("/v1/Events", status=400, code=20001, times=1)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [STREAM]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode != 0
     assert "GET http://127.0.0.1" in run.stderr and "StartDate=" in run.stderr

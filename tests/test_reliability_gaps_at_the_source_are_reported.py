@@ -8,13 +8,19 @@ import datetime as dt
 import re
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.serverless_helpers import LOGS, environments
+from tests.common import (
+    MONITOR_ALERTS,
+    MONITOR_EVENTS,
+    SERVERLESS_LOGS,
+    TASKROUTER_EVENTS,
+    TASKROUTER_WORKSPACES,
+    TELNYX_AUDIT_EVENTS,
+)
+from tests.monitor_helpers import events_of
+from tests.serverless_helpers import environments
 from tests.tap_runner import TapRun, catalog_selecting, run_tap, state_of_partitions
-from tests.taskrouter_helpers import EVENTS, WORKSPACES, all_event_sids, catalog, partition, sids, workspace_sids
-from tests.telnyx_helpers import STREAM as TELNYX
+from tests.taskrouter_helpers import all_event_sids, catalog, partition, sids, workspace_sids
 
-MONITOR_EVENTS = "twilio_monitor_events"
-MONITOR_ALERTS = "twilio_monitor_alerts"
 RETENTION = dt.timedelta(days=30)
 GAP_WARNING = re.compile(
     r"WARNING .*?\| (\S+): (.+?): last read up to \S+, longer ago than .* the events from (.+) can no longer be read"
@@ -51,9 +57,13 @@ def assert_ends_where_the_api_keeps_data(ranges: str, bookmark: dt.datetime, bef
 def test_taskrouter_names_every_workspace_and_the_range_it_can_no_longer_read(emulator, twilio_config):
     bookmark = forty_days_ago()
     workspaces = workspace_sids(emulator)
-    state = state_of_partitions(EVENTS, "event_date", [(partition(sid), seconds(bookmark)) for sid in workspaces])
+    state = state_of_partitions(
+        TASKROUTER_EVENTS, "event_date", [(partition(sid), seconds(bookmark)) for sid in workspaces]
+    )
 
-    run, before, after = run_timed(twilio_config, state=state, catalog=catalog(WORKSPACES, EVENTS))
+    run, before, after = run_timed(
+        twilio_config, state=state, catalog=catalog(TASKROUTER_WORKSPACES, TASKROUTER_EVENTS)
+    )
 
     assert run.returncode == 0, run.stderr
     warnings = gap_warnings(run)
@@ -61,23 +71,25 @@ def test_taskrouter_names_every_workspace_and_the_range_it_can_no_longer_read(em
         f"account {DEFAULT_ACCOUNT_SID}, workspace {sid}" for sid in workspaces
     )
     for stream, _, ranges in warnings:
-        assert stream == EVENTS
+        assert stream == TASKROUTER_EVENTS
         assert_ends_where_the_api_keeps_data(ranges, bookmark, before, after)
     assert f"{len(workspaces)} time range(s) are older than the source keeps" in run.stderr
     assert all(seen.status == 200 for seen in emulator.seen), "nothing older than 30 days was asked for"
-    assert sids(run.records[EVENTS]) == all_event_sids(emulator)
+    assert sids(run.records[TASKROUTER_EVENTS]) == all_event_sids(emulator)
 
 
 def test_a_partition_read_recently_is_no_gap_however_old_its_bookmark(emulator, twilio_config):
     # A quiet workspace: no event for 40 days, but the last run read it up to an hour ago.
     read_through = seconds(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     state = state_of_partitions(
-        EVENTS, "event_date", [(partition(sid), seconds(forty_days_ago())) for sid in workspace_sids(emulator)]
+        TASKROUTER_EVENTS,
+        "event_date",
+        [(partition(sid), seconds(forty_days_ago())) for sid in workspace_sids(emulator)],
     )
-    for entry in state["bookmarks"][EVENTS]["partitions"]:
+    for entry in state["bookmarks"][TASKROUTER_EVENTS]["partitions"]:
         entry["read_through"] = read_through
 
-    run = run_tap(twilio_config, state=state, catalog=catalog(WORKSPACES, EVENTS))
+    run = run_tap(twilio_config, state=state, catalog=catalog(TASKROUTER_WORKSPACES, TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
     assert gap_warnings(run) == []
@@ -87,10 +99,10 @@ def test_a_partition_read_recently_is_no_gap_however_old_its_bookmark(emulator, 
 def test_a_run_records_how_far_it_read_each_partition(emulator, twilio_config):
     before = seconds(dt.datetime.now(dt.UTC))
 
-    run = run_tap(twilio_config, catalog=catalog(WORKSPACES, EVENTS))
+    run = run_tap(twilio_config, catalog=catalog(TASKROUTER_WORKSPACES, TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
-    partitions = run.final_state["bookmarks"][EVENTS]["partitions"]
+    partitions = run.final_state["bookmarks"][TASKROUTER_EVENTS]["partitions"]
     assert len(partitions) == len(workspace_sids(emulator))
     # Up to the moment the run started, past the newest event: not only as far as the bookmark.
     assert all(entry["read_through"] >= before for entry in partitions)
@@ -103,9 +115,11 @@ def test_serverless_logs_name_every_environment_of_every_service(emulator, twili
         {"account_sid": DEFAULT_ACCOUNT_SID, "service_sid": env["service_sid"], "environment_sid": env["sid"]}
         for env in environments(emulator)
     ]
-    state = state_of_partitions(LOGS, "date_created", [(context, seconds(bookmark)) for context in contexts])
+    state = state_of_partitions(SERVERLESS_LOGS, "date_created", [(context, seconds(bookmark)) for context in contexts])
 
-    run, before, after = run_timed(twilio_config, state=state, catalog=catalog_selecting(twilio_config, [LOGS]))
+    run, before, after = run_timed(
+        twilio_config, state=state, catalog=catalog_selecting(twilio_config, [SERVERLESS_LOGS])
+    )
 
     assert run.returncode == 0, run.stderr
     warnings = gap_warnings(run)
@@ -113,7 +127,7 @@ def test_serverless_logs_name_every_environment_of_every_service(emulator, twili
         f"account {c['account_sid']}, service {c['service_sid']}, environment {c['environment_sid']}" for c in contexts
     )
     for stream, _, ranges in warnings:
-        assert stream == LOGS
+        assert stream == SERVERLESS_LOGS
         assert_ends_where_the_api_keeps_data(ranges, bookmark, before, after)
     assert f"{len(contexts)} time range(s) are older than the source keeps" in run.stderr
 
@@ -152,9 +166,7 @@ def test_monitor_events_days_refused_as_too_old_are_the_gap(emulator, twilio_con
     assert (stream, named) == (MONITOR_EVENTS, f"account {DEFAULT_ACCOUNT_SID}")
     assert_ends_where_the_api_keeps_data(ranges, bookmark, before, after)
     assert "1 time range(s) are older than the source keeps" in run.stderr
-    assert {r["sid"] for r in run.records[MONITOR_EVENTS]} == {
-        event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]
-    }
+    assert {r["sid"] for r in run.records[MONITOR_EVENTS]} == {event["sid"] for event in events_of(emulator)}
 
 
 def test_monitor_events_trimmed_silently_are_warned_about_but_not_claimed(emulator, twilio_config):
@@ -176,16 +188,20 @@ def test_telnyx_windows_refused_as_too_old_are_the_gap_of_the_organisation(emula
     emulator.telnyx.retention = RETENTION
     emulator.telnyx.retention_answer = "refuse"
     bookmark = forty_days_ago()
-    state = {"bookmarks": {TELNYX: {"replication_key": "created_at", "replication_key_value": seconds(bookmark)}}}
+    state = {
+        "bookmarks": {
+            TELNYX_AUDIT_EVENTS: {"replication_key": "created_at", "replication_key_value": seconds(bookmark)}
+        }
+    }
     config = emulator.tap_config(twilio_account_sid=None, twilio_auth_token=None)
 
     run, before, after = run_timed(config, state=state)
 
     assert run.returncode == 0, run.stderr
     ((stream, named, ranges),) = gap_warnings(run)
-    assert (stream, named) == (TELNYX, "the API key's organisation")
+    assert (stream, named) == (TELNYX_AUDIT_EVENTS, "the API key's organisation")
     assert_ends_where_the_api_keeps_data(ranges, bookmark, before, after)
-    assert len(run.records[TELNYX]) == len(emulator.telnyx.events["org-emulator"])
+    assert len(run.records[TELNYX_AUDIT_EVENTS]) == len(emulator.telnyx.events["org-emulator"])
 
 
 def test_a_gap_ends_where_the_run_ends_with_an_end_date(emulator, twilio_config):
@@ -193,10 +209,10 @@ def test_a_gap_ends_where_the_run_ends_with_an_end_date(emulator, twilio_config)
     end = bookmark + dt.timedelta(days=5)
     config = {**twilio_config, "start_date": seconds(bookmark - dt.timedelta(days=1)), "end_date": seconds(end)}
     state = state_of_partitions(
-        EVENTS, "event_date", [(partition(sid), seconds(bookmark)) for sid in workspace_sids(emulator)]
+        TASKROUTER_EVENTS, "event_date", [(partition(sid), seconds(bookmark)) for sid in workspace_sids(emulator)]
     )
 
-    run = run_tap(config, state=state, catalog=catalog(WORKSPACES, EVENTS))
+    run = run_tap(config, state=state, catalog=catalog(TASKROUTER_WORKSPACES, TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
     assert {ranges for _, _, ranges in gap_warnings(run)} == {f"{seconds(bookmark)} to {seconds(end)}"}

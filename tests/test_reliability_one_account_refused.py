@@ -12,6 +12,16 @@ import pytest
 
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_TELNYX_API_KEY
+from tests.common import (
+    MONITOR_ALERTS,
+    MONITOR_EVENTS,
+    SERVERLESS_ENVIRONMENTS,
+    SERVERLESS_LOGS,
+    SERVERLESS_SERVICES,
+    TASKROUTER_EVENTS,
+    TASKROUTER_WORKSPACES,
+    TELNYX_AUDIT_EVENTS,
+)
 from tests.tap_runner import TapRun, run_tap
 from tests.taskrouter_helpers import taskrouter_api
 
@@ -20,13 +30,13 @@ REVOKED_SID = "AC" + "cd" * 16
 HEALTHY_TOKEN = "healthy-subaccount-token"
 REVOKED_TOKEN = "revoked-subaccount-token"
 TWILIO_STREAMS = (
-    "twilio_monitor_events",
-    "twilio_monitor_alerts",
-    "twilio_taskrouter_workspaces",
-    "twilio_taskrouter_events",
-    "twilio_serverless_services",
-    "twilio_serverless_environments",
-    "twilio_serverless_logs",
+    MONITOR_EVENTS,
+    MONITOR_ALERTS,
+    TASKROUTER_WORKSPACES,
+    TASKROUTER_EVENTS,
+    SERVERLESS_SERVICES,
+    SERVERLESS_ENVIRONMENTS,
+    SERVERLESS_LOGS,
 )
 
 
@@ -138,18 +148,18 @@ def test_a_refused_telnyx_key_does_not_stop_the_twilio_accounts(telnyx_key_refus
     for account_sid in (DEFAULT_ACCOUNT_SID, HEALTHY_SID, REVOKED_SID):
         assert records_of(runs.refused, account_sid) == records_of(runs.reference, account_sid)
         assert partitions_of(runs.refused, account_sid) == partitions_of(runs.reference, account_sid)
-    assert runs.reference.records["telnyx_audit_events"], "the emulator has Telnyx events"
-    assert not runs.refused.records["telnyx_audit_events"]
-    assert "telnyx_audit_events" not in runs.refused.final_state["bookmarks"] or not runs.refused.final_state[
+    assert runs.reference.records[TELNYX_AUDIT_EVENTS], "the emulator has Telnyx events"
+    assert not runs.refused.records[TELNYX_AUDIT_EVENTS]
+    assert TELNYX_AUDIT_EVENTS not in runs.refused.final_state["bookmarks"] or not runs.refused.final_state[
         "bookmarks"
-    ]["telnyx_audit_events"].get("replication_key_value")
+    ][TELNYX_AUDIT_EVENTS].get("replication_key_value")
 
 
 def test_a_refused_telnyx_key_is_named_in_one_error_line_and_the_closing_line(telnyx_key_refused):
     refused = telnyx_key_refused.refused
     *errors, closing = error_lines(refused)
     [line] = errors
-    assert "telnyx_audit_events" in line and "HTTP 401" in line and "Telnyx error 10009" in line
+    assert TELNYX_AUDIT_EVENTS in line and "HTTP 401" in line and "Telnyx error 10009" in line
     assert "the API key's organisation (telnyx_audit_events)" in closing
     assert DEFAULT_TELNYX_API_KEY not in refused.stderr + refused.stdout
     assert refused.returncode == 1

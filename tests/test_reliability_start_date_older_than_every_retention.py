@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
-from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.serverless_helpers import LOGS, logs_since
+from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, SERVERLESS_LOGS, TASKROUTER_EVENTS, TELNYX_AUDIT_EVENTS
+from tests.monitor_helpers import alerts_of, events_of
+from tests.serverless_helpers import logs_since
 from tests.tap_runner import run_tap
-from tests.taskrouter_helpers import EVENTS, all_event_sids
-from tests.telnyx_helpers import STREAM as TELNYX
+from tests.taskrouter_helpers import all_event_sids
 from tests.telnyx_helpers import events as telnyx_events
 
 #: Refused as documented whatever the switch: their windows must start inside the 30 days.
@@ -29,11 +29,11 @@ def test_every_stream_loads_everything_still_kept(emulator, answer):
 
     assert run.returncode == 0, run.stderr
     ids = {stream: {r.get("sid") or r.get("id") for r in records} for stream, records in run.records.items()}
-    assert ids["twilio_monitor_events"] == {e["sid"] for e in emulator.monitor.events[DEFAULT_ACCOUNT_SID]}
-    assert ids["twilio_monitor_alerts"] == {a["sid"] for a in emulator.monitor.alerts[DEFAULT_ACCOUNT_SID]}
-    assert ids[EVENTS] == all_event_sids(emulator)
-    assert ids[LOGS] == set(logs_since(emulator, dt.datetime.now(dt.UTC) - dt.timedelta(days=30)))
-    assert ids[TELNYX] == {event["id"] for event in telnyx_events(emulator)}
+    assert ids[MONITOR_EVENTS] == {e["sid"] for e in events_of(emulator)}
+    assert ids[MONITOR_ALERTS] == {a["sid"] for a in alerts_of(emulator)}
+    assert ids[TASKROUTER_EVENTS] == all_event_sids(emulator)
+    assert ids[SERVERLESS_LOGS] == set(logs_since(emulator, dt.datetime.now(dt.UTC) - dt.timedelta(days=30)))
+    assert ids[TELNYX_AUDIT_EVENTS] == {event["id"] for event in telnyx_events(emulator)}
     refused = [seen.url for seen in emulator.seen if seen.status == 400]
     assert not [url for url in refused if any(path in url for path in CLAMPED_PATHS)]
     assert bool(refused) == (answer == "refuse"), "Monitor Events and Telnyx ask for the old windows"

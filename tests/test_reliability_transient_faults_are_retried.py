@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.common import assert_each_once
+from tests.common import MONITOR_EVENTS, assert_each_once
+from tests.monitor_helpers import events_of
 from tests.tap_runner import catalog_selecting, run_tap
-
-STREAM = "twilio_monitor_events"
 
 
 @pytest.fixture
 def events_only(twilio_config):
     config = {**twilio_config, "page_size": 50, "max_request_retries": 3, "request_timeout_seconds": 2}
-    return config, catalog_selecting(config, [STREAM])
+    return config, catalog_selecting(config, [MONITOR_EVENTS])
 
 
 def _assert_complete(emulator, run):
     assert run.returncode == 0, run.stderr
-    sids = [record["sid"] for record in run.records[STREAM]]
+    sids = [record["sid"] for record in run.records[MONITOR_EVENTS]]
     assert_each_once(sids, "record")
-    assert set(sids) == {event["sid"] for event in emulator.monitor.events[DEFAULT_ACCOUNT_SID]}
+    assert set(sids) == {event["sid"] for event in events_of(emulator)}
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

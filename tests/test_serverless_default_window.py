@@ -7,10 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tests.common import iso_exact, parse
+from tests.common import SERVERLESS_LOGS, iso_exact, parse
 from tests.serverless_helpers import (
     AUTH,
-    LOGS,
     environments,
     logs_requests,
     logs_since,
@@ -53,7 +52,7 @@ def test_emulator_with_start_date_answers_older_logs(emulator):
 
 def test_every_logs_request_carries_start_and_end_date(emulator):
     config = serverless_config(emulator, page_size=10)
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
     seen = logs_requests(emulator)
@@ -72,11 +71,11 @@ def test_the_tap_reads_logs_older_than_one_day(emulator):
         emulator, twilio_service_sids=[service_sid], start_date=iso_exact(start), end_date=iso_exact(end)
     )
 
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
     expected = {
         sid for sid, log in logs_since(emulator, start, environment["sid"]).items() if parse(log["date_created"]) < end
     }
     assert expected, "the data set has logs two days old"
-    assert sorted(record["sid"] for record in run.records[LOGS]) == sorted(expected)
+    assert sorted(record["sid"] for record in run.records[SERVERLESS_LOGS]) == sorted(expected)

@@ -6,12 +6,10 @@ import datetime as dt
 
 import requests
 
-from tests.common import iso_exact
+from tests.common import SERVERLESS_ENVIRONMENTS, SERVERLESS_LOGS, iso_exact
 from tests.serverless_helpers import (
     ALL_STREAMS,
     AUTH,
-    ENVIRONMENTS,
-    LOGS,
     environment_bookmark,
     environments,
     logs_requests,
@@ -42,7 +40,7 @@ def test_an_environment_deleted_after_listing_is_skipped_whole(emulator):
     now = dt.datetime.now(dt.UTC)
     config = serverless_config(emulator, start_date=iso_exact(now - dt.timedelta(days=10)), max_concurrent_requests=3)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
     warnings = [line for line in run.stderr.splitlines() if "skipping the rest of a partition" in line]
@@ -53,7 +51,7 @@ def test_an_environment_deleted_after_listing_is_skipped_whole(emulator):
     assert set(to_deleted) == {404}
     assert len(to_deleted) <= 3
     expected = {sid for env in others for sid in logs_since(emulator, config["start_date"], env["sid"])}
-    assert sorted(record["sid"] for record in run.records[LOGS]) == sorted(expected)
+    assert sorted(record["sid"] for record in run.records[SERVERLESS_LOGS]) == sorted(expected)
     assert environment_bookmark(run, deleted) is None
 
 
@@ -69,5 +67,5 @@ def test_a_service_deleted_after_listing_is_skipped(emulator):
     assert deleted["sid"] in run.stderr
     remaining = environments(emulator)
     assert [env["service_sid"] for env in remaining] == [service_named(emulator, "service-1")["sid"]]
-    assert sorted(r["sid"] for r in run.records[ENVIRONMENTS]) == sorted(env["sid"] for env in remaining)
-    assert {r["environment_sid"] for r in run.records[LOGS]} == {remaining[0]["sid"]}
+    assert sorted(r["sid"] for r in run.records[SERVERLESS_ENVIRONMENTS]) == sorted(env["sid"] for env in remaining)
+    assert {r["environment_sid"] for r in run.records[SERVERLESS_LOGS]} == {remaining[0]["sid"]}

@@ -8,13 +8,17 @@ import pytest
 
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.common import assert_each_once, iso_exact, parse
+from tests.common import (
+    SERVERLESS_ENVIRONMENTS,
+    SERVERLESS_LOGS,
+    SERVERLESS_SERVICES,
+    assert_each_once,
+    iso_exact,
+    parse,
+)
 from tests.serverless_helpers import (
     ALL_STREAMS,
-    ENVIRONMENTS,
-    LOGS,
     RECENT,
-    SERVICES,
     environment_bookmark,
     environment_bookmarks,
     environments,
@@ -48,10 +52,10 @@ def served():
 def test_every_log_of_every_environment_is_emitted_exactly_once(served):
     emulator, config, run = served
 
-    emitted = [record["sid"] for record in run.records[LOGS]]
+    emitted = [record["sid"] for record in run.records[SERVERLESS_LOGS]]
     assert_each_once(emitted, "log")
     assert set(emitted) == set(logs_since(emulator, config["start_date"]))
-    assert len({record["environment_sid"] for record in run.records[LOGS]}) == 3
+    assert len({record["environment_sid"] for record in run.records[SERVERLESS_LOGS]}) == 3
 
 
 def test_each_log_carries_its_service_and_environment(served):
@@ -62,8 +66,8 @@ def test_each_log_carries_its_service_and_environment(served):
         for env in environments(emulator)
         for log in emulator.serverless.logs_of(env["sid"])
     }
-    assert run.records[LOGS]
-    for record in run.records[LOGS]:
+    assert run.records[SERVERLESS_LOGS]
+    for record in run.records[SERVERLESS_LOGS]:
         assert (record["service_sid"], record["environment_sid"]) == parents[record["sid"]]
 
 
@@ -77,7 +81,7 @@ def test_a_log_on_a_window_boundary_is_emitted_once(served):
         if parse(log["date_created"]) == _midnight()
     }
     assert len(at_midnight) >= 9  # three per environment (and the default data's, after midnight)
-    emitted = [record["sid"] for record in run.records[LOGS] if record["sid"] in at_midnight]
+    emitted = [record["sid"] for record in run.records[SERVERLESS_LOGS] if record["sid"] in at_midnight]
     assert sorted(emitted) == sorted(at_midnight)
 
 
@@ -85,8 +89,8 @@ def test_services_and_environments_are_emitted_whole(served):
     emulator, _, run = served
 
     services = [service["sid"] for service in emulator.serverless.services[DEFAULT_ACCOUNT_SID]]
-    assert sorted(record["sid"] for record in run.records[SERVICES]) == sorted(services)
-    assert sorted(record["sid"] for record in run.records[ENVIRONMENTS]) == sorted(
+    assert sorted(record["sid"] for record in run.records[SERVERLESS_SERVICES]) == sorted(services)
+    assert sorted(record["sid"] for record in run.records[SERVERLESS_ENVIRONMENTS]) == sorted(
         env["sid"] for env in environments(emulator)
     )
 
@@ -104,7 +108,7 @@ def test_state_never_claims_a_log_not_yet_emitted(served):
 
     newest_emitted: dict[str, str] = {}
     for message in run.messages:
-        if message["type"] == "RECORD" and message["stream"] == LOGS:
+        if message["type"] == "RECORD" and message["stream"] == SERVERLESS_LOGS:
             record = message["record"]
             env = record["environment_sid"]
             newest_emitted[env] = max(newest_emitted.get(env, ""), record["date_created"])

@@ -5,18 +5,18 @@ from __future__ import annotations
 import signal
 import typing as t
 
-from tests.common import parse
-from tests.serverless_helpers import LOGS, environment_bookmark, environments, logs_since, serverless_config
+from tests.common import SERVERLESS_LOGS, parse
+from tests.serverless_helpers import environment_bookmark, environments, logs_since, serverless_config
 from tests.tap_runner import catalog_selecting, run_tap, run_tap_and_kill
 
 
 def _log_records(messages: list[dict[str, t.Any]]) -> int:
-    return sum(1 for message in messages if message["type"] == "RECORD" and message["stream"] == LOGS)
+    return sum(1 for message in messages if message["type"] == "RECORD" and message["stream"] == SERVERLESS_LOGS)
 
 
 def test_a_run_killed_mid_window_resumes_without_losing_a_log(emulator):
     config = serverless_config(emulator, page_size=5)
-    catalog = catalog_selecting(config, [LOGS])
+    catalog = catalog_selecting(config, [SERVERLESS_LOGS])
     expected = set(logs_since(emulator, config["start_date"]))
 
     killed = run_tap_and_kill(
@@ -27,8 +27,8 @@ def test_a_run_killed_mid_window_resumes_without_losing_a_log(emulator):
     resumed = run_tap(config, state=killed.final_state, catalog=catalog)
 
     assert resumed.returncode == 0, resumed.stderr
-    before = {record["sid"] for record in killed.records[LOGS]}
-    after = {record["sid"] for record in resumed.records[LOGS]}
+    before = {record["sid"] for record in killed.records[SERVERLESS_LOGS]}
+    after = {record["sid"] for record in resumed.records[SERVERLESS_LOGS]}
     assert before
     assert after
     assert before | after == expected, "a log was lost"
@@ -39,6 +39,6 @@ def test_a_run_killed_mid_window_resumes_without_losing_a_log(emulator):
             lookback = parse(bookmark).timestamp() - config.get("lookback_window_minutes", 10) * 60
             assert all(
                 parse(record["date_created"]).timestamp() >= lookback
-                for record in resumed.records[LOGS]
+                for record in resumed.records[SERVERLESS_LOGS]
                 if record["environment_sid"] == environment["sid"]
             )

@@ -9,10 +9,9 @@ import time
 import requests
 
 from tap_events.serverless import SlidingWindowRateLimiter
-from tests.common import assert_each_once
+from tests.common import SERVERLESS_LOGS, assert_each_once
 from tests.serverless_helpers import (
     AUTH,
-    LOGS,
     environments,
     logs_requests,
     logs_since,
@@ -81,7 +80,7 @@ def test_limiter_pause_holds_every_request():
 
 def test_a_normal_run_never_meets_the_rate_limit(emulator):
     config = serverless_config(emulator, page_size=10)  # about 15 requests
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
     statuses = [seen.status for seen in logs_requests(emulator)]
@@ -98,12 +97,12 @@ def test_a_run_survives_an_injected_429(emulator):
     emulator.faults.add(path, status=429, code=20429, retry_after="1", times=2)
     config = serverless_config(emulator)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
     assert [seen.status for seen in logs_requests(emulator)].count(429) == 2
     assert "HTTP 429" in run.stderr
-    emitted = [record["sid"] for record in run.records[LOGS]]
+    emitted = [record["sid"] for record in run.records[SERVERLESS_LOGS]]
     assert_each_once(emitted, "log")
     assert set(emitted) == set(logs_since(emulator, config["start_date"]))
 
@@ -118,7 +117,7 @@ def test_a_run_waits_out_a_stricter_limit_after_each_429(emulator):
         emulator, twilio_service_sids=[service["sid"]], start_date=f"{start_date:%Y-%m-%dT%H:%M:%SZ}"
     )
 
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
     seen = emulator.serverless.log_requests
@@ -127,7 +126,7 @@ def test_a_run_waits_out_a_stricter_limit_after_each_429(emulator):
         if refused.status == 429:
             retry = next(request for request in seen[index + 1 :] if request.url == refused.url)
             assert retry.arrived - refused.arrived >= 1.0, "Retry-After: 1 was not honoured"
-    emitted = [record["sid"] for record in run.records[LOGS]]
+    emitted = [record["sid"] for record in run.records[SERVERLESS_LOGS]]
     service_sid = config["twilio_service_sids"][0]
     expected = [
         sid for sid, log in logs_since(emulator, config["start_date"]).items() if log["service_sid"] == service_sid

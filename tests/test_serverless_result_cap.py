@@ -6,10 +6,9 @@ import datetime as dt
 
 import requests
 
-from tests.common import assert_each_once, iso_exact
+from tests.common import SERVERLESS_LOGS, assert_each_once, iso_exact
 from tests.serverless_helpers import (
     AUTH,
-    LOGS,
     environment_bookmark,
     environment_bookmarks,
     environments,
@@ -67,11 +66,11 @@ def test_a_burst_of_13000_logs_in_one_hour_arrives_whole(emulator):
     burst += api.add_logs(environment["service_sid"], environment["sid"], edges * 2)
     config = serverless_config(emulator, start_date=iso_exact(hour), page_size=1000)
 
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
     assert api.capped_queries >= 1, "the hour was never read whole: the test does not test the cap"
-    emitted = [r["sid"] for r in run.records[LOGS] if r["environment_sid"] == environment["sid"]]
+    emitted = [r["sid"] for r in run.records[SERVERLESS_LOGS] if r["environment_sid"] == environment["sid"]]
     assert_each_once(emitted, "log")
     assert set(emitted) == set(logs_since(emulator, hour, environment["sid"]))
     assert {log["sid"] for log in burst} <= set(emitted)
@@ -96,7 +95,7 @@ def test_a_second_with_more_than_10000_logs_fails_loudly(emulator):
         page_size=1000,
     )
 
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode != 0
     assert "cap of 10000 logs per query and cannot be split below 1 s" in run.stderr

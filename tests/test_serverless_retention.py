@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tests.common import iso_exact, parse
-from tests.serverless_helpers import AUTH, LOGS, environments, logs_requests, logs_url, serverless_config
+from tests.common import SERVERLESS_LOGS, iso_exact, parse
+from tests.serverless_helpers import AUTH, environments, logs_requests, logs_url, serverless_config
 from tests.tap_runner import catalog_selecting, run_tap
 
 
@@ -43,13 +43,13 @@ def test_an_older_start_date_is_clamped_with_one_log_line(emulator):
         end_date=iso_exact(now - dt.timedelta(days=29, hours=22)),
     )
 
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
     assert run.stderr.count("the API keeps about 30 days of data") == 1  # not once per environment
     first_start = min(parse(parse_qs(urlsplit(seen.url).query)["StartDate"][0]) for seen in logs_requests(emulator))
     assert now - dt.timedelta(days=30) <= first_start <= now - dt.timedelta(days=29, hours=23, minutes=50)
-    assert [record["sid"] for record in run.records[LOGS]] == [kept["sid"]]
+    assert [record["sid"] for record in run.records[SERVERLESS_LOGS]] == [kept["sid"]]
 
 
 def test_emulator_refuses_a_start_date_older_than_30_days_when_switched_to_refuse(emulator):

@@ -8,14 +8,8 @@ import re
 
 import requests
 
-from tests.serverless_helpers import (
-    AUTH,
-    LOGS,
-    environments,
-    logs_since,
-    logs_url,
-    serverless_config,
-)
+from tests.common import SERVERLESS_LOGS
+from tests.serverless_helpers import AUTH, environments, logs_since, logs_url, serverless_config
 from tests.tap_runner import catalog_selecting, run_tap
 
 MILLISECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -41,10 +35,10 @@ def test_logs_sharing_a_millisecond_are_all_emitted_with_millisecond_dates(emula
     shared = emulator.serverless.add_logs(environment["service_sid"], environment["sid"], [moment] * 25)
     config = serverless_config(emulator, page_size=10)  # the 25 straddle pages
 
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
-    emitted = [record for record in run.records[LOGS] if record["date_created"] == shared[0]["date_created"]]
+    emitted = [record for record in run.records[SERVERLESS_LOGS] if record["date_created"] == shared[0]["date_created"]]
     assert sorted(record["sid"] for record in emitted) == sorted(log["sid"] for log in shared)
-    assert all(MILLISECONDS.match(record["date_created"]) for record in run.records[LOGS])
-    assert set(logs_since(emulator, config["start_date"])) == {r["sid"] for r in run.records[LOGS]}
+    assert all(MILLISECONDS.match(record["date_created"]) for record in run.records[SERVERLESS_LOGS])
+    assert set(logs_since(emulator, config["start_date"])) == {r["sid"] for r in run.records[SERVERLESS_LOGS]}

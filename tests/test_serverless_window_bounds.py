@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from tests.common import iso_exact
-from tests.serverless_helpers import LOGS, environments, serverless_api
+from tests.common import SERVERLESS_LOGS, iso_exact
+from tests.serverless_helpers import environments, serverless_api
 from tests.tap_runner import catalog_selecting, run_tap
 
 
@@ -23,9 +23,9 @@ def test_a_log_on_a_window_bound_is_emitted_once(emulator, filters_inclusive):
     on_bounds = api.add_logs(environment["service_sid"], environment["sid"], [start, midnight])
     config = emulator.tap_config(telnyx_api_key=None, start_date=iso_exact(start))
 
-    run = run_tap(config, catalog=catalog_selecting(config, [LOGS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
 
     assert run.returncode == 0, run.stderr
-    emitted = [record["sid"] for record in run.records[LOGS]]
+    emitted = [record["sid"] for record in run.records[SERVERLESS_LOGS]]
     for log in on_bounds:
         assert emitted.count(log["sid"]) == 1, log["date_created"]

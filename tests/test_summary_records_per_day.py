@@ -9,6 +9,7 @@ import datetime as dt
 import duckdb
 
 from scripts.warehouse_summary import MAX_COLUMNS, main, records_per_day_chart
+from tests.common import MONITOR_EVENTS, TELNYX_AUDIT_EVENTS
 
 START = dt.date(2026, 11, 1)
 
@@ -79,8 +80,8 @@ def test_the_summary_prints_a_chart_for_each_event_stream_only(tmp_path, capsys)
     after = printed[printed.index(next(line for line in printed if line.startswith("Records per day"))) + 1 :]
     charts = after[: after.index("")] if "" in after else after  # the chart ends where the next section starts
     assert [line.split()[0] for line in charts if not line.lstrip().startswith("!")] == [
-        "twilio_monitor_events",
-        "telnyx_audit_events",
+        MONITOR_EVENTS,
+        TELNYX_AUDIT_EVENTS,
     ]
     assert charts[0].split()[1:4] == ["2026-11-01", "█▄!▄█", "2026-11-05"]
     assert charts[1].split()[1] == "2026-11-03"

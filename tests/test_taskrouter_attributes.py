@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from tests.common import TASKROUTER_EVENTS
 from tests.tap_runner import run_tap
-from tests.taskrouter_helpers import EVENTS, catalog, events_by_workspace, get_events, oldest_start, workspace_sids
+from tests.taskrouter_helpers import catalog, events_by_workspace, get_events, oldest_start, workspace_sids
 
 FIELDS = ("task_attributes", "worker_attributes")
 
@@ -25,29 +26,29 @@ def test_attributes_are_emitted_as_the_objects_their_json_text_holds(emulator, t
         event["sid"]: event["event_data"] for events in events_by_workspace(emulator).values() for event in events
     }
 
-    run = run_tap(twilio_config, catalog=catalog(EVENTS))
+    run = run_tap(twilio_config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
     checked = 0
-    for record in run.records[EVENTS]:
+    for record in run.records[TASKROUTER_EVENTS]:
         for field in FIELDS:
             if field in originals[record["sid"]]:
                 assert record["event_data"][field] == json.loads(originals[record["sid"]][field])
                 assert isinstance(record["event_data"][field], dict)
                 checked += 1
-    assert checked >= len(run.records[EVENTS])  # every event has at least one of them
+    assert checked >= len(run.records[TASKROUTER_EVENTS])  # every event has at least one of them
 
 
 def test_attributes_that_are_not_a_json_object_are_kept_as_the_original_text(emulator, twilio_config):
     sid = workspace_sids(emulator)[0]
     when = emulator.now - dt.timedelta(minutes=5)
-    broken = emulator.taskrouter.add_event(sid, when)
+    [broken] = emulator.taskrouter.add_events(sid, [when])
     broken["event_data"]["task_attributes"] = '{"type": "support", '
     broken["event_data"]["worker_attributes"] = '"just a string"'
 
-    run = run_tap(twilio_config, catalog=catalog(EVENTS))
+    run = run_tap(twilio_config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
-    (record,) = [record for record in run.records[EVENTS] if record["sid"] == broken["sid"]]
+    (record,) = [record for record in run.records[TASKROUTER_EVENTS] if record["sid"] == broken["sid"]]
     assert record["event_data"]["task_attributes"] == '{"type": "support", '
     assert record["event_data"]["worker_attributes"] == '"just a string"'

@@ -17,7 +17,7 @@ LONG_AGO = "2020-01-01T00:00:00Z"
 
 def _first(emulator):
     sid = workspace_sids(emulator)[0]
-    return sid, emulator.taskrouter.workspace_events(sid)
+    return sid, emulator.taskrouter.events_of(sid)
 
 
 def test_without_start_date_only_the_last_15_minutes_are_returned(emulator):
@@ -135,8 +135,8 @@ def test_a_start_date_more_than_30_days_back_is_refused_with_400(emulator):
 def test_in_the_trim_reading_events_older_than_30_days_are_not_kept(emulator):
     emulator.taskrouter.retention_answer = "trim"
     sid, _ = _first(emulator)
-    old = emulator.taskrouter.add_event(sid, emulator.now - dt.timedelta(days=31))
-    kept = emulator.taskrouter.add_event(sid, emulator.now - dt.timedelta(days=29, hours=23))
+    [old] = emulator.taskrouter.add_events(sid, [emulator.now - dt.timedelta(days=31)])
+    [kept] = emulator.taskrouter.add_events(sid, [emulator.now - dt.timedelta(days=29, hours=23)])
 
     served = sids(get_events(emulator, sid, StartDate=LONG_AGO, PageSize=1000).json()["events"])
 
@@ -146,7 +146,7 @@ def test_in_the_trim_reading_events_older_than_30_days_are_not_kept(emulator):
 
 def test_a_deleted_workspace_answers_404_with_twilio_error_20404(emulator):
     sid, _ = _first(emulator)
-    emulator.taskrouter.delete_workspace(sid)
+    emulator.taskrouter.delete(sid)
 
     response = get_events(emulator, sid, StartDate=oldest_start(emulator))
 

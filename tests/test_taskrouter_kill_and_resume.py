@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from tests.common import TASKROUTER_EVENTS
 from tests.tap_runner import run_tap, run_tap_and_kill
-from tests.taskrouter_helpers import EVENTS, all_event_sids, catalog, events_by_workspace, workspace_sids
+from tests.taskrouter_helpers import all_event_sids, catalog, events_by_workspace, workspace_sids
 
 
 def _last_state(messages):
@@ -17,20 +18,22 @@ def test_kill_9_mid_run_then_resume_from_last_state_loses_nothing(emulator, twil
     config = {**twilio_config, "page_size": 2}
 
     def halfway(messages):
-        return sum(1 for m in messages if m["type"] == "RECORD" and m["stream"] == EVENTS) >= half
+        return sum(1 for m in messages if m["type"] == "RECORD" and m["stream"] == TASKROUTER_EVENTS) >= half
 
-    killed = run_tap_and_kill(config, catalog=catalog(EVENTS), kill_when=halfway)
-    emitted_before = {m["record"]["sid"] for m in killed.messages if m["type"] == "RECORD" and m["stream"] == EVENTS}
+    killed = run_tap_and_kill(config, catalog=catalog(TASKROUTER_EVENTS), kill_when=halfway)
+    emitted_before = {
+        m["record"]["sid"] for m in killed.messages if m["type"] == "RECORD" and m["stream"] == TASKROUTER_EVENTS
+    }
     assert half <= len(emitted_before) < len(expected)
     state = _last_state(killed.messages)
-    partitions = state["bookmarks"][EVENTS]["partitions"]
+    partitions = state["bookmarks"][TASKROUTER_EVENTS]["partitions"]
     assert 0 < len(partitions) <= len(workspace_sids(emulator))
     emulator.latency = 0.0
 
-    resumed = run_tap(config, state=state, catalog=catalog(EVENTS))
+    resumed = run_tap(config, state=state, catalog=catalog(TASKROUTER_EVENTS))
 
     assert resumed.returncode == 0, resumed.stderr
-    emitted_after = {record["sid"] for record in resumed.records[EVENTS]}
+    emitted_after = {record["sid"] for record in resumed.records[TASKROUTER_EVENTS]}
     assert emitted_before | emitted_after == expected
     # Stronger: whatever the last STATE did not cover is emitted again, so a target that lost
     # the records written after that STATE loses nothing either.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.common import TASKROUTER_EVENTS, TASKROUTER_WORKSPACES
 from tests.tap_runner import run_tap
-from tests.taskrouter_helpers import EVENTS, WORKSPACES, catalog, partition, sids, taskrouter_api
+from tests.taskrouter_helpers import catalog, partition, sids, taskrouter_api
 
 SUBACCOUNT_SID = "AC" + "ab" * 16
 SUBACCOUNT_TOKEN = "subaccount-token"
@@ -19,18 +20,18 @@ def test_every_account_gets_its_workspaces_events_and_bookmarks(emulator, twilio
     emulator.add_twilio_account(SUBACCOUNT_SID, SUBACCOUNT_TOKEN)
     api = taskrouter_api(emulator)
 
-    run = run_tap(_config(twilio_config), catalog=catalog(WORKSPACES, EVENTS))
+    run = run_tap(_config(twilio_config), catalog=catalog(TASKROUTER_WORKSPACES, TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
     for account_sid in (DEFAULT_ACCOUNT_SID, SUBACCOUNT_SID):
         workspaces = {workspace["sid"] for workspace in api.workspaces[account_sid]}
-        assert {r["sid"] for r in run.records[WORKSPACES] if r["account_sid"] == account_sid} == workspaces
-        emitted = [r for r in run.records[EVENTS] if r["account_sid"] == account_sid]
-        expected = {event["sid"] for sid in workspaces for event in api.workspace_events(sid, account_sid)}
+        assert {r["sid"] for r in run.records[TASKROUTER_WORKSPACES] if r["account_sid"] == account_sid} == workspaces
+        emitted = [r for r in run.records[TASKROUTER_EVENTS] if r["account_sid"] == account_sid]
+        expected = {event["sid"] for sid in workspaces for event in api.events_of(sid, account_sid=account_sid)}
         assert len(emitted) == len(expected) and sids(emitted) == expected
         for sid in workspaces:
-            newest = max(event["event_date"] for event in api.workspace_events(sid, account_sid))
-            assert run.bookmark(EVENTS, partition(sid, account_sid)) == newest
+            newest = max(event["event_date"] for event in api.events_of(sid, account_sid=account_sid))
+            assert run.bookmark(TASKROUTER_EVENTS, partition(sid, account_sid)) == newest
 
 
 def test_workspace_sids_may_name_workspaces_of_any_configured_account(emulator, twilio_config):
@@ -39,8 +40,8 @@ def test_workspace_sids_may_name_workspaces_of_any_configured_account(emulator, 
     chosen = [next(iter(api.workspaces[DEFAULT_ACCOUNT_SID]))["sid"]]
     chosen += [next(iter(api.workspaces[SUBACCOUNT_SID]))["sid"]]
 
-    run = run_tap(_config(twilio_config, twilio_workspace_sids=chosen), catalog=catalog(EVENTS))
+    run = run_tap(_config(twilio_config, twilio_workspace_sids=chosen), catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
-    assert {record["workspace_sid"] for record in run.records[EVENTS]} == set(chosen)
+    assert {record["workspace_sid"] for record in run.records[TASKROUTER_EVENTS]} == set(chosen)
     assert "no configured account lists" not in run.stderr

@@ -6,9 +6,9 @@ import datetime as dt
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from tests.common import parse
+from tests.common import TASKROUTER_EVENTS, parse
 from tests.tap_runner import run_tap
-from tests.taskrouter_helpers import EVENTS, all_event_sids, catalog, events_by_workspace, events_requests, sids
+from tests.taskrouter_helpers import all_event_sids, catalog, events_by_workspace, events_requests, sids
 
 STRICT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -18,7 +18,7 @@ def _query(url: str) -> dict[str, list[str]]:
 
 
 def test_every_events_request_sends_start_and_end_date_in_the_strict_format(emulator, twilio_config):
-    run = run_tap(twilio_config, catalog=catalog(EVENTS))
+    run = run_tap(twilio_config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
     urls = events_requests(emulator)
@@ -34,7 +34,7 @@ def test_every_events_request_sends_start_and_end_date_in_the_strict_format(emul
 def test_events_older_than_the_default_15_minutes_are_read(emulator, twilio_config):
     cutoff = emulator.now - dt.timedelta(minutes=15)
 
-    run = run_tap(twilio_config, catalog=catalog(EVENTS))
+    run = run_tap(twilio_config, catalog=catalog(TASKROUTER_EVENTS))
 
     older = {sid for sid in all_event_sids(emulator)} - {
         e["sid"]
@@ -43,7 +43,7 @@ def test_events_older_than_the_default_15_minutes_are_read(emulator, twilio_conf
         if parse(e["event_date"]) >= cutoff
     }
     assert older
-    assert older <= sids(run.records[EVENTS])
+    assert older <= sids(run.records[TASKROUTER_EVENTS])
 
 
 def test_a_start_date_with_a_fraction_and_an_offset_is_sent_in_the_strict_format(emulator, twilio_config):
@@ -52,7 +52,7 @@ def test_a_start_date_with_a_fraction_and_an_offset_is_sent_in_the_strict_format
     start = parse(start_date)
     config = {**twilio_config, "start_date": start_date}
 
-    run = run_tap(config, catalog=catalog(EVENTS))
+    run = run_tap(config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
     first_start_dates = {_query(url)["StartDate"][0] for url in events_requests(emulator)}
@@ -60,13 +60,13 @@ def test_a_start_date_with_a_fraction_and_an_offset_is_sent_in_the_strict_format
     expected = {
         e["sid"] for events in events_by_workspace(emulator).values() for e in events if parse(e["event_date"]) >= start
     }
-    assert sids(run.records[EVENTS]) == expected
+    assert sids(run.records[TASKROUTER_EVENTS]) == expected
 
 
 def test_next_page_url_is_followed_as_given_and_page_numbers_are_never_invented(emulator, twilio_config):
     config = {**twilio_config, "page_size": 2}
 
-    run = run_tap(config, catalog=catalog(EVENTS))
+    run = run_tap(config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
     handed_out = emulator.taskrouter.next_page_urls
@@ -79,7 +79,7 @@ def test_a_next_page_url_to_another_host_is_refused(emulator, twilio_config):
     emulator.link_origin = "http://127.0.0.2:9"
     config = {**twilio_config, "page_size": 1}
 
-    run = run_tap(config, catalog=catalog(EVENTS))
+    run = run_tap(config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode != 0
     assert "refusing to follow next_page_url to http://127.0.0.2:9" in run.stderr
@@ -90,18 +90,18 @@ def test_a_start_date_older_than_the_retention_is_clamped_with_one_log_line(emul
     # Since 2021-11-30 TaskRouter refuses (HTTP 400) a StartDate more than 30 days back.
     config = {**twilio_config, "start_date": (emulator.now - dt.timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
-    run = run_tap(config, catalog=catalog(EVENTS))
+    run = run_tap(config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
     assert run.stderr.count("the API keeps about 30 days of data") == 1  # not once per workspace
     assert all(seen.status == 200 for seen in emulator.seen)
-    assert sids(run.records[EVENTS]) == all_event_sids(emulator)
+    assert sids(run.records[TASKROUTER_EVENTS]) == all_event_sids(emulator)
 
 
 def test_the_default_start_reads_30_days_without_a_refused_request(emulator, twilio_config):
     # The default start is 30 days before the run started: sent a moment later, it would be refused.
-    run = run_tap(twilio_config, catalog=catalog(EVENTS))
+    run = run_tap(twilio_config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
     assert all(seen.status == 200 for seen in emulator.seen)
-    assert sids(run.records[EVENTS]) == all_event_sids(emulator)
+    assert sids(run.records[TASKROUTER_EVENTS]) == all_event_sids(emulator)

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
+from tests.common import TASKROUTER_EVENTS, TASKROUTER_WORKSPACES
 from tests.tap_runner import run_tap
-from tests.taskrouter_helpers import (
-    EVENTS,
-    WORKSPACES,
-    catalog,
-    events_by_workspace,
-    events_requests,
-    sids,
-    workspace_sids,
-)
+from tests.taskrouter_helpers import catalog, events_by_workspace, events_requests, sids, workspace_sids
 
 UNKNOWN = "WS" + "0" * 32
 
@@ -20,11 +13,11 @@ def test_only_the_configured_workspaces_are_read(emulator, twilio_config):
     chosen, *others = workspace_sids(emulator)
     config = {**twilio_config, "twilio_workspace_sids": [chosen]}
 
-    run = run_tap(config, catalog=catalog(WORKSPACES, EVENTS))
+    run = run_tap(config, catalog=catalog(TASKROUTER_WORKSPACES, TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
-    assert sids(run.records[WORKSPACES]) == {chosen}
-    assert sids(run.records[EVENTS]) == sids(events_by_workspace(emulator)[chosen])
+    assert sids(run.records[TASKROUTER_WORKSPACES]) == {chosen}
+    assert sids(run.records[TASKROUTER_EVENTS]) == sids(events_by_workspace(emulator)[chosen])
     assert not [url for url in events_requests(emulator) if any(other in url for other in others)]
 
 
@@ -32,10 +25,10 @@ def test_a_configured_workspace_the_account_does_not_list_is_logged_and_skipped(
     chosen = workspace_sids(emulator)[0]
     config = {**twilio_config, "twilio_workspace_sids": [chosen, UNKNOWN]}
 
-    run = run_tap(config, catalog=catalog(EVENTS))
+    run = run_tap(config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
-    assert {record["workspace_sid"] for record in run.records[EVENTS]} == {chosen}
+    assert {record["workspace_sid"] for record in run.records[TASKROUTER_EVENTS]} == {chosen}
     assert any("twilio_workspace_sids" in line and UNKNOWN in line for line in run.stderr.splitlines())
     assert not [url for url in events_requests(emulator) if UNKNOWN in url]
 
@@ -44,8 +37,8 @@ def test_configured_sids_match_whatever_the_case_of_their_hex(emulator, twilio_c
     chosen = workspace_sids(emulator)[0]
     config = {**twilio_config, "twilio_workspace_sids": ["WS" + chosen[2:].upper()]}
 
-    run = run_tap(config, catalog=catalog(EVENTS))
+    run = run_tap(config, catalog=catalog(TASKROUTER_EVENTS))
 
     assert run.returncode == 0, run.stderr
-    assert {record["workspace_sid"] for record in run.records[EVENTS]} == {chosen}
+    assert {record["workspace_sid"] for record in run.records[TASKROUTER_EVENTS]} == {chosen}
     assert "no configured account lists" not in run.stderr

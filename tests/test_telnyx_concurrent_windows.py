@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.common import TELNYX_AUDIT_EVENTS
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import STREAM, events, telnyx_config
+from tests.telnyx_helpers import events, telnyx_config
 
 pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
@@ -24,6 +25,6 @@ def test_windows_read_concurrently_are_written_in_ascending_created_at_order_exa
     run = run_tap(telnyx_config(emulator, page_size=20, max_concurrent_requests=4))
 
     assert run.returncode == 0, run.stderr
-    written = [(record["created_at"], record["id"]) for record in run.records[STREAM]]
+    written = [(record["created_at"], record["id"]) for record in run.records[TELNYX_AUDIT_EVENTS]]
     assert [created for created, _ in written] == sorted(created for created, _ in written)
     assert sorted(key for _, key in written) == sorted(event["id"] for event in events(emulator))

@@ -174,7 +174,7 @@ def test_a_missing_or_unknown_api_key_answers_401_with_telnyx_error_json(emulato
 
 def test_a_late_event_becomes_visible_after_the_given_number_of_requests(emulator):
     old = parse(events(emulator)[0]["created_at"]) - dt.timedelta(minutes=1)
-    late = emulator.telnyx.add_event(old, after_requests=2)
+    [late] = emulator.telnyx.add_events([old], after_requests=2)
     params = {"sort": "asc", "page[size]": 1}
 
     first = get_audit_events(emulator, params)
@@ -205,7 +205,7 @@ def _created_after(emulator, days: int) -> dict[str, str]:
 
 def test_with_a_retention_an_older_created_after_is_trimmed_silently(emulator):
     emulator.telnyx.retention = dt.timedelta(days=30)
-    emulator.telnyx.add_event(emulator.now - dt.timedelta(days=31))
+    emulator.telnyx.add_events([emulator.now - dt.timedelta(days=31)])
 
     response = get_audit_events(emulator, {**_created_after(emulator, 40), "page[size]": 250})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.common import TELNYX_AUDIT_EVENTS
 from tests.tap_runner import run_tap
 from tests.telnyx_helpers import bookmark, telnyx_config
 
@@ -19,7 +20,7 @@ def test_a_refused_api_key_is_named_without_echoing_it(emulator):
 
     assert run.returncode != 0
     message = next(line for line in run.stderr.splitlines() if "HTTP 401" in line)
-    assert "telnyx_audit_events" in message
+    assert TELNYX_AUDIT_EVENTS in message
     assert "Telnyx" in message
     assert "API key was refused" in message
     assert "telnyx_api_key" in message
@@ -50,5 +51,5 @@ def test_a_server_that_ignores_sort_asc_stops_the_run_before_state_runs_ahead(em
     assert "although sort=asc was asked" in run.stderr
     # It stopped at the first record older than the one before it: one record, and no STATE
     # claims it, since its page was not read whole.
-    assert len(run.records["telnyx_audit_events"]) == 1
+    assert len(run.records[TELNYX_AUDIT_EVENTS]) == 1
     assert [bookmark(state) for state in run.states] == [None] * len(run.states)

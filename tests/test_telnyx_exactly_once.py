@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from tests.common import parse
+from tests.common import TELNYX_AUDIT_EVENTS, parse
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import STREAM, events, matching, pages_by_query, telnyx_config
+from tests.telnyx_helpers import events, matching, pages_by_query, telnyx_config
 
 PAGE_SIZE = 7
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx 
 
 
 def _emitted(run) -> list[str]:
-    return [record["id"] for record in run.records[STREAM]]
+    return [record["id"] for record in run.records[TELNYX_AUDIT_EVENTS]]
 
 
 def _an_instant_straddles_a_page_boundary(emulator) -> bool:
@@ -44,7 +44,7 @@ def test_emitted_in_ascending_created_at_order(emulator):
     run = run_tap(telnyx_config(emulator, page_size=PAGE_SIZE))
 
     assert run.returncode == 0, run.stderr
-    created = [parse(record["created_at"]) for record in run.records[STREAM]]
+    created = [parse(record["created_at"]) for record in run.records[TELNYX_AUDIT_EVENTS]]
     assert created == sorted(created)
 
 
@@ -53,7 +53,7 @@ def test_a_late_event_that_shifts_the_pages_mid_run_causes_no_duplicate(emulator
     # Appears after the third request, before the reader's position in the first window:
     # every later page of that window starts one record earlier than it did.
     oldest = parse(events(emulator)[0]["created_at"])
-    late = emulator.telnyx.add_event(oldest, after_requests=3)
+    [late] = emulator.telnyx.add_events([oldest], after_requests=3)
 
     # One request at a time, so that the third request is the first window's third page.
     run = run_tap(telnyx_config(emulator, page_size=PAGE_SIZE, max_concurrent_requests=1))
@@ -68,7 +68,7 @@ def test_a_late_event_that_shifts_the_pages_mid_run_causes_no_duplicate(emulator
 def test_a_late_event_that_shifts_the_pages_while_windows_are_read_concurrently_causes_no_duplicate(emulator):
     original = {event["id"] for event in events(emulator)}
     oldest = parse(events(emulator)[0]["created_at"])
-    emulator.telnyx.add_event(oldest, after_requests=3)  # the first window may be at any page by then
+    emulator.telnyx.add_events([oldest], after_requests=3)  # the first window may be at any page by then
 
     run = run_tap(telnyx_config(emulator, page_size=PAGE_SIZE, max_concurrent_requests=4))
 
@@ -80,7 +80,7 @@ def test_a_late_event_that_shifts_the_pages_while_windows_are_read_concurrently_
 
 def test_an_event_created_during_the_run_is_left_for_the_next_run(emulator):
     original = {event["id"] for event in events(emulator)}
-    late = emulator.telnyx.add_event(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5), after_requests=3)
+    [late] = emulator.telnyx.add_events([dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)], after_requests=3)
 
     run = run_tap(telnyx_config(emulator, page_size=PAGE_SIZE))
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from tests.common import parse
+from tests.common import TELNYX_AUDIT_EVENTS, parse
 from tests.tap_runner import run_tap, run_tap_and_kill
-from tests.telnyx_helpers import STREAM, bookmark, events, telnyx_config
+from tests.telnyx_helpers import bookmark, events, telnyx_config
 
 LOOKBACK_MINUTES = 10
 
@@ -31,9 +31,9 @@ def test_kill_9_mid_run_then_resume_loses_nothing(emulator):
     resumed = run_tap(config, state=saved[-1])
 
     assert resumed.returncode == 0, resumed.stderr
-    before = {record["id"] for record in killed.records[STREAM]}
-    after = {record["id"] for record in resumed.records[STREAM]}
+    before = {record["id"] for record in killed.records[TELNYX_AUDIT_EVENTS]}
+    after = {record["id"] for record in resumed.records[TELNYX_AUDIT_EVENTS]}
     assert before | after == {event["id"] for event in events(emulator)}
     cutoff = parse(bookmark(saved[-1])) - dt.timedelta(minutes=LOOKBACK_MINUTES)
-    assert all(parse(record["created_at"]) >= cutoff for record in resumed.records[STREAM])
+    assert all(parse(record["created_at"]) >= cutoff for record in resumed.records[TELNYX_AUDIT_EVENTS])
     assert len(after) < len(events(emulator)) - 50, "the resumed run starts where the first stopped"

@@ -6,15 +6,9 @@ import math
 
 import pytest
 
+from tests.common import TELNYX_AUDIT_EVENTS
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import (
-    STREAM,
-    audit_requests,
-    events,
-    matching,
-    pages_by_query,
-    telnyx_config,
-)
+from tests.telnyx_helpers import audit_requests, events, matching, pages_by_query, telnyx_config
 
 pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
@@ -37,7 +31,7 @@ def test_page_size_1000_is_asked_as_250(emulator):
     assert run.returncode == 0, run.stderr
     assert {query["page[size]"] for query in audit_requests(emulator)} == {"250"}
     assert all(seen.status == 200 for seen in emulator.seen)
-    assert {record["id"] for record in run.records[STREAM]} == {e["id"] for e in events(emulator)}
+    assert {record["id"] for record in run.records[TELNYX_AUDIT_EVENTS]} == {e["id"] for e in events(emulator)}
 
 
 def test_every_query_asks_for_ascending_order_between_whole_seconds(emulator):

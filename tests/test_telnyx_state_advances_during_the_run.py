@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from tests.common import parse
+from tests.common import TELNYX_AUDIT_EVENTS, parse
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import STREAM, bookmark, events, millis, telnyx_config
+from tests.telnyx_helpers import bookmark, events, millis, telnyx_config
 
 PAGE_SIZE = 10
 
@@ -41,7 +41,7 @@ def test_final_bookmark_is_the_newest_created_at_in_milliseconds(emulator):
 
     assert run.returncode == 0, run.stderr
     newest = max(parse(event["created_at"]) for event in events(emulator))
-    assert run.bookmark(STREAM) == millis(newest)
+    assert run.bookmark(TELNYX_AUDIT_EVENTS) == millis(newest)
 
 
 def test_created_at_is_written_with_milliseconds_whatever_the_api_sent(emulator):
@@ -50,6 +50,6 @@ def test_created_at_is_written_with_milliseconds_whatever_the_api_sent(emulator)
     assert run.returncode == 0, run.stderr
     sent = {event["id"]: event["created_at"] for event in events(emulator)}
     assert any("." not in value for value in sent.values()), "the API drops a zero fraction"
-    for record in run.records[STREAM]:
+    for record in run.records[TELNYX_AUDIT_EVENTS]:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record["created_at"])
         assert parse(record["created_at"]) == parse(sent[record["id"]])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from emulator.server import DEFAULT_ACCOUNT_SID
+from tests.common import MONITOR_ALERTS, MONITOR_EVENTS
 from tests.tap_runner import catalog_selecting, run_tap
 
 SUBACCOUNT_SID = "AC" + "ab" * 16
 SUBACCOUNT_TOKEN = "subaccount-token"
-STREAMS = ["twilio_monitor_events", "twilio_monitor_alerts"]
+STREAMS = [MONITOR_EVENTS, MONITOR_ALERTS]
 
 
 def test_every_account_is_read_with_its_own_credential_and_bookmark(emulator, twilio_config):
@@ -18,12 +19,12 @@ def test_every_account_is_read_with_its_own_credential_and_bookmark(emulator, tw
 
     assert run.returncode == 0, run.stderr
     for account_sid in (DEFAULT_ACCOUNT_SID, SUBACCOUNT_SID):
-        emitted = [r["sid"] for r in run.records["twilio_monitor_events"] if r["account_sid"] == account_sid]
+        emitted = [r["sid"] for r in run.records[MONITOR_EVENTS] if r["account_sid"] == account_sid]
         expected = {event["sid"] for event in emulator.monitor.events[account_sid]}
         assert len(emitted) == len(set(emitted)) and set(emitted) == expected
         newest = max(event["event_date"] for event in emulator.monitor.events[account_sid])
-        assert run.bookmark("twilio_monitor_events", {"account_sid": account_sid}) == newest
-        assert run.bookmark("twilio_monitor_alerts", {"account_sid": account_sid})
+        assert run.bookmark(MONITOR_EVENTS, {"account_sid": account_sid}) == newest
+        assert run.bookmark(MONITOR_ALERTS, {"account_sid": account_sid})
 
 
 def test_accounts_can_use_api_keys(emulator, twilio_config):
@@ -35,10 +36,10 @@ def test_accounts_can_use_api_keys(emulator, twilio_config):
         "twilio_accounts": [{"account_sid": SUBACCOUNT_SID, "api_key_sid": key_sid, "api_key_secret": key_secret}],
     }
 
-    run = run_tap(config, catalog=catalog_selecting(config, ["twilio_monitor_events"]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
-    subaccount_events = {r["sid"] for r in run.records["twilio_monitor_events"] if r["account_sid"] == SUBACCOUNT_SID}
+    subaccount_events = {r["sid"] for r in run.records[MONITOR_EVENTS] if r["account_sid"] == SUBACCOUNT_SID}
     assert subaccount_events == {event["sid"] for event in emulator.monitor.events[SUBACCOUNT_SID]}
 
 
