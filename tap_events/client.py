@@ -73,6 +73,24 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
     return max(0.0, (when - utc_now()).total_seconds())
 
 
+def retry_cause(exception: BaseException | None) -> str:
+    """The run report's name for why a request is retried (one of `report.RETRY_CAUSES`)."""
+    if isinstance(exception, requests.exceptions.Timeout):
+        return "timeout"
+    response = getattr(exception, "response", None)
+    if isinstance(response, requests.Response):
+        status = response.status_code
+        if status == 429:
+            return "429"
+        if status == 408:
+            return "timeout"
+        # A 2xx retried: its body was cut short, not JSON, or without the list of records.
+        return "5xx" if status >= 500 else "truncated_body"
+    if isinstance(exception, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return "truncated_body"
+    return "connection"
+
+
 class TapEventsStream(RESTStream[t.Any]):
     """What every stream of this tap shares, whatever the provider.
 
@@ -137,7 +155,14 @@ class TapEventsStream(RESTStream[t.Any]):
     @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """Retry transient failures with the `backoff_*` hooks, for at most `max_retry_seconds`
-        (which the SDK's decorator cannot bound); once retries are spent, fail with a clear message."""
+        (which the SDK's decorator cannot bound); once retries are spent, fail with a clear message.
+        Every attempt is counted in the run report, for its partition."""
+        report = self.run_report
+
+        def send(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            report.request(self.name, self.describe_partition(context))
+            return t.cast("requests.Response", func(prepared_request, context))
+
         retried = backoff.on_exception(
             self.backoff_wait_generator,
             (
@@ -153,7 +178,7 @@ class TapEventsStream(RESTStream[t.Any]):
             jitter=self.backoff_jitter,
             on_backoff=self.backoff_handler,
             logger=None,
-        )(func)
+        )(send)
 
         def request(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
             try:
@@ -195,9 +220,13 @@ class TapEventsStream(RESTStream[t.Any]):
 
     @override
     def backoff_handler(self, details: Details) -> None:
+        """One WARNING per retry, and the retry counted by cause in the run report."""
         exception = details.get("exception")
         response = getattr(exception, "response", None)
         cause = f"HTTP {response.status_code}" if isinstance(response, requests.Response) else type(exception).__name__
+        args = details.get("args") or ()
+        context = args[1] if len(args) > 1 else None
+        self.run_report.retry(self.name, self.describe_partition(context), retry_cause(exception))
         self.logger.warning(
             "%s: %s on GET %s; retry %d in %.1f s",
             self.name,
@@ -367,12 +396,17 @@ class TapEventsStream(RESTStream[t.Any]):
         fails for good is reported and the others are still read."""
         if self.refused_earlier(context):
             return
+        written = 0  # list streams are small: counted per record, added once
         try:
-            yield from self.request_records(context)
+            for record in self.request_records(context):
+                yield record
+                written += 1  # after the yield: the SDK has written it
         except PartitionNotFoundError as exc:
-            self.logger.warning("%s: skipping a partition that no longer exists: %s", self.name, exc)
+            self.partition_deleted(context, exc)
         except APIRequestError as exc:
             self.partition_failed(context, exc)
+        finally:
+            self.run_report.records(self.name, self.describe_partition(context), written)
 
     # ---- partitions that fail -------------------------------------------------------------
 
@@ -393,7 +427,15 @@ class TapEventsStream(RESTStream[t.Any]):
         report.failure(self.name, partition, str(error))
         if error.status == 401:
             report.refuse(self.credential_of(context))
+            report.skipped(self.name, partition, "refused")
         self.logger.error("%s could not be read, the run goes on without it: %s", partition, error)
+
+    def partition_deleted(
+        self, context: Context | None, error: PartitionNotFoundError, what: str = "a partition"
+    ) -> None:
+        """A WARNING, and the partition named as skipped in the closing report."""
+        self.run_report.skipped(self.name, self.describe_partition(context), "deleted")
+        self.logger.warning("%s: skipping %s that no longer exists: %s", self.name, what, error)
 
     def refused_earlier(self, context: Context | None) -> bool:
         """A credential refused earlier in the run is not sent again: one ERROR line per credential,
@@ -402,6 +444,7 @@ class TapEventsStream(RESTStream[t.Any]):
             return False
         partition = self.describe_partition(context)
         self.run_report.failure(self.name, partition, "credentials refused earlier in the run")
+        self.run_report.skipped(self.name, partition, "refused")
         self.logger.info("%s: skipping %s, whose credentials were refused earlier in the run", self.name, partition)
         return True
 
