@@ -49,6 +49,25 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 EMPTY_PAGE_MESSAGE = "Pagination stopped after"
 
 
+class RoutineLinesToDebug(logging.Filter):
+    """SDK lines said once per partition or per discovery, which the progress lines and the closing
+    report (report.py) now sum up: logged at DEBUG (`TAP_EVENTS_LOGLEVEL=DEBUG` shows them), so that
+    a run's console stays short. A logger's filter sees only its own records: installed on the tap's
+    logger and on each stream's."""
+
+    routine = ("Starting incremental sync of '%s' with bookmark value", "Added '%s' as child stream to")
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and isinstance(record.msg, str) and record.msg.startswith(self.routine):
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+ROUTINE_LINES_TO_DEBUG = RoutineLinesToDebug()
+
+
 #: One JSON schema per stream, package data of tap_events (in a checkout and in the wheel alike).
 SCHEMAS = SchemaDirectory(files("tap_events") / "schemas")
 
@@ -113,6 +132,10 @@ class TapEventsStream(RESTStream[t.Any]):
     timestamp_precision: t.ClassVar[Precision] = "seconds"
     #: How a stream without partitions is named in warnings and the run report.
     unpartitioned: t.ClassVar[str] = "the whole stream"
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.addFilter(ROUTINE_LINES_TO_DEBUG)  # once per logger: `addFilter` skips a filter it has
 
     def describe_partition(self, context: Context | None) -> str:
         """`account AC…, workspace WS…`: the partition as warnings and the run report name it."""

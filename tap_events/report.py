@@ -198,27 +198,31 @@ class RunReport:
 
 
 def report_lines(report: dict[str, t.Any]) -> list[str]:
-    """The closing report for a person: totals, then one line per stream and partition."""
+    """The closing report for a person: the totals, then one line per stream with each of its
+    partitions (one line per stream, not per partition: a console a person reads stays short)."""
     totals = report["totals"]
     lines = [
         f"Run report ({report['status']}): {totals['records']} records written, {totals['requests']} requests, "
         f"{_retries(totals['retries'])}, {totals['windows_split']} window(s) split, "
         f"{totals['partitions_skipped']} partition(s) skipped, {totals['gaps']} gap(s) at the source"
     ]
+    streams: dict[str, list[str]] = {}
     for partition in report["partitions"]:
-        line = (
-            f"  {partition['stream']}, {partition['partition']}: {partition['records']} records, "
-            f"{partition['requests']} requests, {_retries(partition['retries'])}"
-        )
-        if partition["windows_split"]:
-            line += f", {partition['windows_split']} window(s) split"
-        if partition["skipped"]:
-            line += f", skipped ({partition['skipped']})"
-        if partition["gaps"]:
-            line += ", gaps " + "; ".join(f"{gap['start']} to {gap['end']}" for gap in partition["gaps"])
-        line += f", bookmark {partition['bookmark'] or 'none'}"
-        lines.append(line)
+        streams.setdefault(partition["stream"], []).append(_partition_figures(partition))
+    lines += [f"Run report: {stream}: " + "; ".join(partitions) for stream, partitions in streams.items()]
     return lines
+
+
+def _partition_figures(partition: dict[str, t.Any]) -> str:
+    said = f"{partition['partition']}: {partition['records']} records, {partition['requests']} requests"
+    said += f", {_retries(partition['retries'])}"
+    if partition["windows_split"]:
+        said += f", {partition['windows_split']} window(s) split"
+    if partition["skipped"]:
+        said += f", skipped ({partition['skipped']})"
+    if partition["gaps"]:
+        said += ", gaps " + " and ".join(f"{gap['start']} to {gap['end']}" for gap in partition["gaps"])
+    return said + f", bookmark {partition['bookmark'] or 'none'}"
 
 
 def report_json(report: dict[str, t.Any]) -> str:

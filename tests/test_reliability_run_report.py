@@ -61,8 +61,8 @@ def test_the_report_is_said_for_a_person_too(emulator, events_only):
     bookmark = run.bookmark(STREAM, {"account_sid": DEFAULT_ACCOUNT_SID})
     assert f"Run report (succeeded): {records} records written, {requests} requests, retries: 1 5xx" in run.stderr
     assert (
-        f"{STREAM}, {PARTITION}: {records} records, {requests} requests, retries: 1 5xx, bookmark {bookmark}"
-        in run.stderr
+        f"Run report: {STREAM}: {PARTITION}: {records} records, {requests} requests, retries: 1 5xx, "
+        f"bookmark {bookmark}" in run.stderr
     )
 
 
