@@ -49,6 +49,25 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 EMPTY_PAGE_MESSAGE = "Pagination stopped after"
 
 
+class RoutineLinesToDebug(logging.Filter):
+    """SDK lines said once per partition or per discovery, which the progress lines and the closing
+    report (report.py) now sum up: logged at DEBUG (`TAP_EVENTS_LOGLEVEL=DEBUG` shows them), so that
+    a run's console stays short. A logger's filter sees only its own records: installed on the tap's
+    logger and on each stream's."""
+
+    routine = ("Starting incremental sync of '%s' with bookmark value", "Added '%s' as child stream to")
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and isinstance(record.msg, str) and record.msg.startswith(self.routine):
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+ROUTINE_LINES_TO_DEBUG = RoutineLinesToDebug()
+
+
 #: One JSON schema per stream, package data of tap_events (in a checkout and in the wheel alike).
 SCHEMAS = SchemaDirectory(files("tap_events") / "schemas")
 
@@ -73,6 +92,24 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
     return max(0.0, (when - utc_now()).total_seconds())
 
 
+def retry_cause(exception: BaseException | None) -> str:
+    """The run report's name for why a request is retried (one of `report.RETRY_CAUSES`)."""
+    if isinstance(exception, requests.exceptions.Timeout):
+        return "timeout"
+    response = getattr(exception, "response", None)
+    if isinstance(response, requests.Response):
+        status = response.status_code
+        if status == 429:
+            return "429"
+        if status == 408:
+            return "timeout"
+        # A 2xx retried: its body was cut short, not JSON, or without the list of records.
+        return "5xx" if status >= 500 else "truncated_body"
+    if isinstance(exception, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return "truncated_body"
+    return "connection"
+
+
 class TapEventsStream(RESTStream[t.Any]):
     """What every stream of this tap shares, whatever the provider.
 
@@ -95,6 +132,10 @@ class TapEventsStream(RESTStream[t.Any]):
     timestamp_precision: t.ClassVar[Precision] = "seconds"
     #: How a stream without partitions is named in warnings and the run report.
     unpartitioned: t.ClassVar[str] = "the whole stream"
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.addFilter(ROUTINE_LINES_TO_DEBUG)  # once per logger: `addFilter` skips a filter it has
 
     def describe_partition(self, context: Context | None) -> str:
         """`account AC…, workspace WS…`: the partition as warnings and the run report name it."""
@@ -137,7 +178,14 @@ class TapEventsStream(RESTStream[t.Any]):
     @override
     def request_decorator(self, func: t.Callable) -> t.Callable:
         """Retry transient failures with the `backoff_*` hooks, for at most `max_retry_seconds`
-        (which the SDK's decorator cannot bound); once retries are spent, fail with a clear message."""
+        (which the SDK's decorator cannot bound); once retries are spent, fail with a clear message.
+        Every attempt is counted in the run report, for its partition."""
+        report = self.run_report
+
+        def send(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            report.request(self.name, self.describe_partition(context))
+            return t.cast("requests.Response", func(prepared_request, context))
+
         retried = backoff.on_exception(
             self.backoff_wait_generator,
             (
@@ -153,7 +201,7 @@ class TapEventsStream(RESTStream[t.Any]):
             jitter=self.backoff_jitter,
             on_backoff=self.backoff_handler,
             logger=None,
-        )(func)
+        )(send)
 
         def request(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
             try:
@@ -195,9 +243,13 @@ class TapEventsStream(RESTStream[t.Any]):
 
     @override
     def backoff_handler(self, details: Details) -> None:
+        """One WARNING per retry, and the retry counted by cause in the run report."""
         exception = details.get("exception")
         response = getattr(exception, "response", None)
         cause = f"HTTP {response.status_code}" if isinstance(response, requests.Response) else type(exception).__name__
+        args = details.get("args") or ()
+        context = args[1] if len(args) > 1 else None
+        self.run_report.retry(self.name, self.describe_partition(context), retry_cause(exception))
         self.logger.warning(
             "%s: %s on GET %s; retry %d in %.1f s",
             self.name,
@@ -367,12 +419,17 @@ class TapEventsStream(RESTStream[t.Any]):
         fails for good is reported and the others are still read."""
         if self.refused_earlier(context):
             return
+        written = 0  # list streams are small: counted per record, added once
         try:
-            yield from self.request_records(context)
+            for record in self.request_records(context):
+                yield record
+                written += 1  # after the yield: the SDK has written it
         except PartitionNotFoundError as exc:
-            self.logger.warning("%s: skipping a partition that no longer exists: %s", self.name, exc)
+            self.partition_deleted(context, exc)
         except APIRequestError as exc:
             self.partition_failed(context, exc)
+        finally:
+            self.run_report.records(self.name, self.describe_partition(context), written)
 
     # ---- partitions that fail -------------------------------------------------------------
 
@@ -393,7 +450,15 @@ class TapEventsStream(RESTStream[t.Any]):
         report.failure(self.name, partition, str(error))
         if error.status == 401:
             report.refuse(self.credential_of(context))
+            report.skipped(self.name, partition, "refused")
         self.logger.error("%s could not be read, the run goes on without it: %s", partition, error)
+
+    def partition_deleted(
+        self, context: Context | None, error: PartitionNotFoundError, what: str = "a partition"
+    ) -> None:
+        """A WARNING, and the partition named as skipped in the closing report."""
+        self.run_report.skipped(self.name, self.describe_partition(context), "deleted")
+        self.logger.warning("%s: skipping %s that no longer exists: %s", self.name, what, error)
 
     def refused_earlier(self, context: Context | None) -> bool:
         """A credential refused earlier in the run is not sent again: one ERROR line per credential,
@@ -402,6 +467,7 @@ class TapEventsStream(RESTStream[t.Any]):
             return False
         partition = self.describe_partition(context)
         self.run_report.failure(self.name, partition, "credentials refused earlier in the run")
+        self.run_report.skipped(self.name, partition, "refused")
         self.logger.info("%s: skipping %s, whose credentials were refused earlier in the run", self.name, partition)
         return True
 

@@ -125,6 +125,7 @@ class ResultCapSplitting(UnsortedWindowStream):
             self.result_cap,
             self.records_noun,
         )
+        self.run_report.window_split(self.name, self.describe_partition(window))
         reach = self.query_lead + ONE_SECOND
         return [
             {

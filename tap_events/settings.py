@@ -33,6 +33,7 @@ WHOLE_NUMBERS = {  # setting: (minimum, maximum)
     "max_request_retries": (0, None),
     "request_timeout_seconds": (1, None),
     "max_concurrent_requests": (1, 16),
+    "progress_interval_seconds": (0, None),
 }
 
 
@@ -278,6 +279,14 @@ SETTINGS = th.PropertiesList(
         description="Retries of a failed request (5xx, 429, timeouts, resets, truncated bodies) "
         "with exponential backoff and jitter, honouring Retry-After, before the partition is given up "
         "(the others are still read; the run exits non-zero).",
+    ),
+    th.Property(
+        "progress_interval_seconds",
+        th.IntegerType,
+        default=5,
+        title="Progress Interval (seconds)",
+        description="At most one progress line per stream this often (and one at each partition's end): "
+        "windows whole of the total, records written, records per second, time left. 0: a line per window.",
     ),
     *[
         th.Property(

@@ -16,8 +16,9 @@ from typing_extensions import override
 
 from tap_events import monitor, serverless, taskrouter, telnyx
 from tap_events.batches import StateGate
+from tap_events.client import ROUTINE_LINES_TO_DEBUG, TapEventsStream
 from tap_events.output import EventsWriter, garbage_collection_for_records
-from tap_events.report import RunIncompleteError, RunReport
+from tap_events.report import RunIncompleteError, RunReport, report_json, report_lines
 from tap_events.settings import SETTINGS, schema_errors, setting_errors, telnyx_configured, twilio_configured
 
 TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
@@ -35,6 +36,7 @@ class TapEvents(Tap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         #: Gaps and failed partitions, said again when the run ends (see report.py).
         self.run_report = RunReport()
+        self.logger.addFilter(ROUTINE_LINES_TO_DEBUG)
         super().__init__(*args, **kwargs)
         #: In BATCH mode, STATE waits for the BATCH message of the records it claims.
         self._state_writer = StateGate(self.message_writer)
@@ -82,9 +84,9 @@ class TapEvents(Tap):
         state: t.IO[str] | None = None,
         catalog: t.IO[str] | None = None,
     ) -> None:
-        """`Tap.invoke`'s steps, so that the run's tap is at hand when it ends: its closing lines
-        are logged, a failed partition makes the exit status non-zero, and an API failure ends the
-        run with its one-paragraph message, not a traceback."""
+        """`Tap.invoke`'s steps, so that the run's tap is at hand when it ends: its closing lines and
+        closing report are logged (on success and failure alike), a failed partition makes the exit
+        status non-zero, and an API failure ends the run with its one-paragraph message, not a traceback."""
         super(Tap, cls).invoke(about=about, about_format=about_format)  # --about prints and exits
         cls.print_version(print_fn=cls.logger.info)
         try:
@@ -96,16 +98,38 @@ class TapEvents(Tap):
                     parse_env_config=config.parse_env if config else False,
                     validate_config=True,
                 )
+                synced = False
                 try:
                     tap.sync_all()
+                    synced = True
                 finally:
                     for line in tap.run_report.closing_lines():
                         cls.logger.warning("%s", line)
+                    tap.log_closing_report(succeeded=synced)
                 if tap.run_report.failed:
                     raise RunIncompleteError(tap.run_report.failure_summary())
         except FatalAPIError as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
+
+    def log_closing_report(self, *, succeeded: bool) -> None:
+        """The run report for a person, then as one JSON line for monitoring (README, "Watching a run")."""
+        report = self.run_report.report(self.final_bookmarks(), succeeded=succeeded)
+        for line in report_lines(report):
+            self.logger.info("%s", line)
+        self.logger.info("%s", report_json(report))
+
+    def final_bookmarks(self) -> dict[tuple[str, str], str | None]:
+        """(stream, partition) -> its bookmark in the tap's state, which the last STATE carried."""
+        bookmarks: dict[tuple[str, str], str | None] = {}
+        for name, stream_state in (self.state.get("bookmarks") or {}).items():
+            stream = self.streams.get(name)
+            if stream is None or not isinstance(stream, TapEventsStream):
+                continue
+            for partition in stream_state.get("partitions") or [stream_state]:
+                key = (name, stream.describe_partition(partition.get("context")))
+                bookmarks[key] = partition.get("replication_key_value")
+        return bookmarks
 
     @override
     def discover_streams(self) -> list[Stream]:

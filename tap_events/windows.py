@@ -14,6 +14,7 @@ from typing_extensions import override
 from tap_events.client import TapEventsStream
 from tap_events.concurrency import WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
+from tap_events.report import StreamProgress
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
 
 if t.TYPE_CHECKING:
@@ -136,6 +137,12 @@ class TimeWindowStream(TapEventsStream):
 
     def page_params(self, next_page_token: t.Any) -> dict[str, t.Any]:
         return {"PageSize": self.config["page_size"]}
+
+    @cached_property
+    def progress(self) -> StreamProgress:
+        """The stream's progress lines (`progress_interval_seconds`)."""
+        interval = float(self.config.get("progress_interval_seconds", 5))
+        return StreamProgress(self.name, self.run_report, self.logger, interval)
 
     def bookmark(self, context: Context | None) -> dt.datetime | None:
         value = self.get_context_state(context).get("replication_key_value")
@@ -288,11 +295,12 @@ class TimeWindowStream(TapEventsStream):
             yield from self.read_windows(context, refused)
         except PartitionNotFoundError as exc:
             self.rewind_to_committed(context)
-            self.logger.warning("%s: skipping the rest of a partition that no longer exists: %s", self.name, exc)
+            self.partition_deleted(context, exc, "the rest of a partition")
         except APIRequestError as exc:
             self.rewind_to_committed(context)
             self.partition_failed(context, exc)
         self.end_partition(context, refused, read_before)
+        self.progress.partition_end(self.describe_partition(context))
 
     def read_windows(self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
         """Every record of the partition's windows; `refused` collects the windows refused as too old."""
@@ -351,6 +359,8 @@ class UnsortedWindowStream(TimeWindowStream):
         key, precision = self.replication_key or "", self.timestamp_precision
         progress = WindowProgress()
         windows = self.window_contexts(context, start, end)
+        lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
+        lines.add_windows(len(windows))
         for index, window, records in read_as_ready(
             windows,
             functools.partial(self.read_window, refused=refused),
@@ -359,11 +369,12 @@ class UnsortedWindowStream(TimeWindowStream):
         ):
             if records is None:
                 self.commit_windows(context, progress, index, windows)
+                lines.window_whole()
                 continue
             # Replication values made canonical here compare with the bounds as strings.
             low = format_timestamp(window["window_start"], precision)
             high = format_timestamp(window["window_end"], precision)
-            newest, undated = "", 0
+            newest, undated, outside = "", 0, 0
             for record in records:
                 value = record.get(key)
                 if value and low <= (value := normalize_timestamp(value, precision)) < high:
@@ -373,7 +384,12 @@ class UnsortedWindowStream(TimeWindowStream):
                         newest = value
                 elif not value:
                     undated += 1
+                else:
+                    outside += 1
             progress.note(index, newest)
+            # Counted per chunk, after the SDK wrote its records: nothing per record on the hot path.
+            report.records(self.name, partition, len(records) - undated - outside)
+            lines.tick()
             self.warn_undated(undated)
 
     @override
@@ -463,9 +479,13 @@ class SortedWindowStream(TimeWindowStream):
         start, end = self.sync_start(context), self.sync_end()
         key, primary_key = self.replication_key or "", self.primary_keys[0]
         newest: dt.datetime | None = None
+        lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
+        windows = self.window_contexts(context, start, end)
+        lines.add_windows(len(windows))
+        written = 0  # since the last page end: counted in the run report at each page's end
         # Windows whole and in order: STATE after a page claims every record written before it.
         for window, records in read_ahead(
-            self.window_contexts(context, start, end),
+            windows,
             functools.partial(self.read_window, refused=refused),
             workers=self.max_concurrent_requests,
             chunk_size=self.page_size + 1,  # a page and its PageEnd: STATE as soon as a page is written
@@ -475,6 +495,9 @@ class SortedWindowStream(TimeWindowStream):
             for record in records:
                 if isinstance(record, PageEnd):
                     committed = self._committed = self.commit_page(context, committed)
+                    report.records(self.name, partition, written)
+                    written = 0
+                    lines.tick()
                     continue
                 value = record.get(key)
                 if not value:
@@ -493,13 +516,16 @@ class SortedWindowStream(TimeWindowStream):
                         f"{self.order_asked} was asked; STATE could claim records not yet read, so "
                         "reading stops here."
                     )
+                    report.records(self.name, partition, written)  # the page's records before this one
                     raise APIRequestError(msg)
                 if record_key is not None:
                     seen.add(record_key)
                 newest = created
                 record[key] = normalize_timestamp(value, self.timestamp_precision)
                 yield record
+                written += 1
             self.note_read_through(context, window_end)  # its last page's PageEnd came after its last record
+            lines.window_whole()
 
     @override
     def rewind_to_committed(self, context: Context | None) -> None:

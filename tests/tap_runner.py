@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tap_events.report import REPORT_JSON_PREFIX
 from tests.common import bookmark_of
 
 TAP_COMMAND = [sys.executable, "-m", "tap_events"]
@@ -41,6 +42,23 @@ class TapRun:
     @property
     def final_state(self) -> dict[str, t.Any]:
         return self.states[-1]
+
+    @property
+    def run_report(self) -> dict[str, t.Any]:
+        """The closing report's JSON line (the last one, there is one per run)."""
+        lines = [line for line in self.stderr.splitlines() if REPORT_JSON_PREFIX in line]
+        assert lines, f"no closing report in the tap's log:\n{self.stderr[-3000:]}"
+        return t.cast("dict[str, t.Any]", json.loads(lines[-1].split(REPORT_JSON_PREFIX, 1)[1]))
+
+    def report_of(self, stream: str, partition: str) -> dict[str, t.Any]:
+        """One partition's entry in the closing report (`partition` as the tap names it: "account AC…")."""
+        entries = [
+            entry
+            for entry in self.run_report["partitions"]
+            if (entry["stream"], entry["partition"]) == (stream, partition)
+        ]
+        assert len(entries) == 1, self.run_report
+        return entries[0]
 
     def bookmark(self, stream: str, context: dict[str, t.Any] | None = None) -> str | None:
         """The stream's bookmark; for a partitioned stream, the one of `context`."""

@@ -167,3 +167,12 @@ def test_a_refused_telnyx_key_is_named_in_one_error_line_and_the_closing_line(te
 
 def test_the_workspaces_of_the_refused_account_are_not_called_unknown(twilio_account_refused):
     assert "names SIDs that no configured account lists" not in twilio_account_refused.refused.stderr
+
+
+def test_the_closing_report_names_the_refused_account_skipped(twilio_account_refused):
+    report = twilio_account_refused.refused.run_report
+    assert report["status"] == "failed"
+    revoked = f"account {REVOKED_SID}"
+    skipped = {entry["skipped"] for entry in report["partitions"] if entry["partition"].startswith(revoked)}
+    assert skipped == {"refused"}
+    assert all(entry["skipped"] is None for entry in report["partitions"] if not entry["partition"].startswith(revoked))

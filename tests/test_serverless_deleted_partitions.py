@@ -69,3 +69,18 @@ def test_a_service_deleted_after_listing_is_skipped(emulator):
     assert [env["service_sid"] for env in remaining] == [service_named(emulator, "service-1")["sid"]]
     assert sorted(r["sid"] for r in run.records[SERVERLESS_ENVIRONMENTS]) == sorted(env["sid"] for env in remaining)
     assert {r["environment_sid"] for r in run.records[SERVERLESS_LOGS]} == {remaining[0]["sid"]}
+
+
+def test_the_closing_report_names_the_deleted_environment_skipped(emulator):
+    deleted = environments(emulator)[0]
+    emulator.serverless.delete_after_listing(deleted["sid"])
+    config = serverless_config(emulator)
+
+    run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
+
+    assert run.returncode == 0, run.stderr
+    assert run.run_report["status"] == "succeeded"
+    skipped = {entry["partition"]: entry["skipped"] for entry in run.run_report["partitions"] if entry["skipped"]}
+    [(partition, why)] = skipped.items()
+    assert partition.endswith(f"environment {deleted['sid']}")
+    assert why == "deleted"
