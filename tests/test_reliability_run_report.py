@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.common import iso
-from tests.monitor_helpers import ALERTS, midnight, monitor_api
+from tests.common import MONITOR_ALERTS, iso
+from tests.monitor_helpers import midnight, monitor_api
 from tests.tap_runner import catalog_selecting, run_tap
 
 STREAM = "twilio_monitor_events"
@@ -88,12 +88,12 @@ def test_windows_split_at_the_alerts_limit_are_counted(alerts_emulator):
         telnyx_api_key=None, start_date=iso(day), end_date=iso(day + dt.timedelta(days=1)), page_size=1000
     )
 
-    run = run_tap(config, catalog=catalog_selecting(config, [ALERTS]))
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
     splits = run.stderr.count("reading it in two halves")
     assert splits > 0
-    alerts = run.report_of(ALERTS, PARTITION)
+    alerts = run.report_of(MONITOR_ALERTS, PARTITION)
     assert alerts["windows_split"] == splits
-    assert alerts["records"] == len(run.records[ALERTS]) == 10_500
+    assert alerts["records"] == len(run.records[MONITOR_ALERTS]) == 10_500
     assert alerts["requests"] == len(alerts_emulator.seen)

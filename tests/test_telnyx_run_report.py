@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.common import TELNYX_AUDIT_EVENTS
 from tests.tap_runner import run_tap
-from tests.telnyx_helpers import PATH, STREAM, telnyx_config
+from tests.telnyx_helpers import PATH, telnyx_config
 
 pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
 
@@ -19,9 +20,9 @@ def test_the_report_counts_pages_written_and_retries(emulator):
     run = run_tap(telnyx_config(emulator, page_size=7))
 
     assert run.returncode == 0, run.stderr
-    audit = run.report_of(STREAM, "the API key's organisation")
-    assert audit["records"] == len(run.records[STREAM])
+    audit = run.report_of(TELNYX_AUDIT_EVENTS, "the API key's organisation")
+    assert audit["records"] == len(run.records[TELNYX_AUDIT_EVENTS])
     assert audit["requests"] == len(emulator.seen)
     assert audit["retries"] == {"5xx": 1, "429": 1, "timeout": 0, "truncated_body": 1, "connection": 0}
-    assert audit["bookmark"] == run.bookmark(STREAM)
+    assert audit["bookmark"] == run.bookmark(TELNYX_AUDIT_EVENTS)
     assert audit["bookmark"] is not None
