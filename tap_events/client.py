@@ -21,6 +21,7 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from tap_events.batches import StateGate
+from tap_events.concurrency import AdaptiveLimit
 from tap_events.errors import APIRequestError, PartitionNotFoundError, ResultCapReached
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
 from tap_events.pagination import QueryPages
@@ -184,7 +185,19 @@ class TapEventsStream(RESTStream[t.Any]):
 
         def send(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
             report.request(self.name, self.describe_partition(context))
-            return t.cast("requests.Response", func(prepared_request, context))
+            limit = self.request_limit(context)
+            generation = limit.acquire()
+            try:
+                response = t.cast("requests.Response", func(prepared_request, context))
+            except RetriableAPIError as exc:
+                if exc.response is not None and exc.response.status_code == 429:
+                    self.too_many_requests(limit, generation, exc.response, context)
+                raise
+            finally:
+                limit.release()
+            limit.answered()
+            self.observe_rate_limit(limit, response)
+            return response
 
         retried = backoff.on_exception(
             self.backoff_wait_generator,
@@ -219,6 +232,39 @@ class TapEventsStream(RESTStream[t.Any]):
 
         return request
 
+    def request_limit(self, context: Context | None) -> AdaptiveLimit:
+        """The requests in flight allowed for the partition's credential (concurrency.py)."""
+        tap = t.cast("TapEvents", self._tap)
+        return tap.account_limits.of(self.credential_of(context), int(self.config.get("max_concurrent_requests", 8)))
+
+    def too_many_requests(
+        self, limit: AdaptiveLimit, generation: int, response: requests.Response, context: Context | None
+    ) -> None:
+        """A 429: fewer requests in flight for this credential (the retry is `backoff`'s)."""
+        self.observe_rate_limit(limit, response)
+        lowered = limit.refused(generation)
+        if lowered is None:
+            return
+        code, _ = self.api_error(response)
+        load = self.reported_load(response)
+        self.logger.info(
+            "%s: HTTP 429%s for %s%s: at most %d requests in flight from now on (was %d), more again as "
+            "answers come back clean",
+            self.name,
+            f" (error {code})" if code else "",
+            self.credential_of(context),
+            f", which the API says has {load} requests in flight" if load else "",
+            lowered[1],
+            lowered[0],
+        )
+
+    def reported_load(self, response: requests.Response) -> str | None:
+        """How many requests the API says the account has in flight, where it says so."""
+        return None
+
+    def observe_rate_limit(self, limit: AdaptiveLimit, response: requests.Response) -> None:
+        """Read what an answer says of the API's rate limit (Telnyx's `x-ratelimit-*`)."""
+
     @override
     def backoff_max_tries(self) -> int:
         """The first attempt and `max_request_retries` retries."""
@@ -238,8 +284,12 @@ class TapEventsStream(RESTStream[t.Any]):
         while True:
             delay = min(60.0, self.backoff_factor * 2**attempt) * random.uniform(0.5, 1.0)
             attempt += 1
-            asked = retry_after_seconds(getattr(exception, "response", None))
+            asked = self.retry_wait_asked(getattr(exception, "response", None))
             exception = yield max(delay, asked) if asked is not None else delay
+
+    def retry_wait_asked(self, response: requests.Response | None) -> float | None:
+        """Seconds the server asked us to wait before a retry (`Retry-After`)."""
+        return retry_after_seconds(response)
 
     @override
     def backoff_handler(self, details: Details) -> None:
@@ -295,6 +345,11 @@ class TapEventsStream(RESTStream[t.Any]):
     def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
         """Whether the query needs no page after this one, though the API links one."""
         return False
+
+    def page_read(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
+        """Asked by the paginator after every page: `last_page`, or an exception that ends the
+        query (a result cap reached, a busy window to read in pieces)."""
+        return self.last_page(response, pages, has_next)
 
     def request_line(self, response: requests.Response) -> str:
         parts = urlsplit(response.url or self.endpoint)

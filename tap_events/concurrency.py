@@ -19,6 +19,7 @@ process open for longer.
 
 from __future__ import annotations
 
+import heapq
 import queue
 import threading
 import time
@@ -50,13 +51,18 @@ def _chunks(records: Iterable[T], size: int, stopped: threading.Event) -> Iterat
     """Records in lists of `size`; the stop flag is checked before each record, so a worker
     stops without asking for another page."""
     chunk: list[T] = []
-    for record in records:
-        if stopped.is_set():
-            return
-        chunk.append(record)
-        if len(chunk) >= size:
+    try:
+        for record in records:
+            if stopped.is_set():
+                return
+            chunk.append(record)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    except ReadInPieces:
+        if chunk:  # the records read before the window split are delivered
             yield chunk
-            chunk = []
+        raise
     if chunk:
         yield chunk
 
@@ -79,6 +85,77 @@ class WholeWindows:
         return covered
 
 
+class ReadInPieces(Exception):
+    """Raised by a window's reader after its records: the rest of the window is read as these
+    pieces, concurrently, and the window is whole only when every piece is (pieces may raise it
+    again). A busy window's first page shows more pages to come: its parts are independent queries."""
+
+    def __init__(self, pieces: list[t.Any]) -> None:
+        super().__init__(f"read in {len(pieces)} pieces")
+        self.pieces = pieces
+
+
+class _Schedule(t.Generic[W]):
+    """What the workers of `read_as_ready` take next: the pieces of windows already started
+    (oldest window first), else the next window while it is within the lead of the oldest one
+    not yet whole. A window is whole when its own read and every piece of it are done."""
+
+    def __init__(self, windows: Iterable[W], lead: int) -> None:
+        self.changed = threading.Condition()
+        self.whole = WholeWindows()
+        self._upcoming = enumerate(windows)
+        self._next: tuple[int, W] | None = next(self._upcoming, None)
+        self._pieces: list[tuple[int, int, W]] = []  # a heap of (window index, order, piece)
+        self._order = 0
+        self._open: dict[int, int] = {}  # window index -> reads not yet done
+        self._windows: dict[int, W] = {}
+        self._lead = lead
+
+    def take(self, stopped: threading.Event) -> tuple[int, W] | None:
+        """The next read, waiting while none may start yet; None when every window is read."""
+        with self.changed:
+            while not stopped.is_set():
+                if self._pieces:
+                    index, _, piece = heapq.heappop(self._pieces)
+                    return index, piece
+                if self._next is not None:
+                    index, window = self._next
+                    if index < self.whole.oldest_not_whole + self._lead:
+                        self._next = next(self._upcoming, None)
+                        self._open[index], self._windows[index] = 1, window
+                        return index, window
+                elif not self._open:
+                    return None
+                # Wait for a window to become whole, or for pieces (the oldest window not yet
+                # whole is always being read: no deadlock).
+                self.changed.wait(_POLL_SECONDS)
+            return None
+
+    def split(self, index: int, pieces: list[W]) -> None:
+        with self.changed:
+            for piece in pieces:
+                heapq.heappush(self._pieces, (index, self._order, piece))
+                self._order += 1
+            self._open[index] += len(pieces)
+            self.changed.notify_all()
+
+    def done(self, index: int) -> W | None:
+        """One read of window `index` is done: the window, if that made it whole."""
+        with self.changed:
+            self._open[index] -= 1
+            if self._open[index]:
+                return None
+            del self._open[index]
+            self.changed.notify_all()
+            return self._windows.pop(index)
+
+    def seen_whole(self, index: int) -> None:
+        """The caller has taken window `index` whole."""
+        with self.changed:
+            self.whole.add(index)
+            self.changed.notify_all()
+
+
 def read_as_ready(
     windows: Iterable[W],
     read: Callable[[W], Iterable[T]],
@@ -87,41 +164,42 @@ def read_as_ready(
     chunk_size: int,
     chunks_buffered: int = 2,
 ) -> Iterator[tuple[int, W, list[T] | None]]:
-    """(index, window, records) as they arrive, and (index, window, None) once a window is whole.
+    """(index, window or piece, records) as they arrive, and (index, window, None) once a window
+    (with every piece of it, `ReadInPieces`) is whole.
 
     Windows are started in the order given, each by the first free worker, but never more than
     `2 * workers` past the oldest window the caller has not seen whole: a slow window does not
-    let the others run far ahead of what a bookmark can cover. An error in any window is raised
-    at once.
+    let the others run far ahead of what a bookmark can cover. Pieces of a window started go
+    before new windows. An error in any window is raised at once.
     """
     stopped = threading.Event()
     if workers <= 1:
         for index, window in enumerate(windows):
-            for chunk in _chunks(read(window), chunk_size, stopped):
-                yield index, window, chunk
+            reads = [window]
+            while reads:
+                current = reads.pop()
+                try:
+                    for chunk in _chunks(read(current), chunk_size, stopped):
+                        yield index, current, chunk
+                except ReadInPieces as split:
+                    reads.extend(reversed(split.pieces))
             yield index, window, None
         return
-    upcoming = enumerate(windows)
-    taking = threading.Lock()
+    schedule: _Schedule[W] = _Schedule(windows, lead=2 * workers)
     ready: queue.Queue[t.Any] = queue.Queue(maxsize=workers * chunks_buffered)
-    lead = 2 * workers
-    seen_whole = threading.Condition()
-    whole = WholeWindows()
 
     def work() -> None:
         try:
-            while not stopped.is_set():
-                with taking:
-                    index, window = next(upcoming, (-1, None))
-                if index < 0:
-                    return
-                with seen_whole:  # the oldest window not yet whole is always being read: no deadlock
-                    while index >= whole.oldest_not_whole + lead and not stopped.is_set():
-                        seen_whole.wait(_POLL_SECONDS)
-                for chunk in _chunks(read(t.cast("W", window)), chunk_size, stopped):
-                    if not _put(ready, (index, window, chunk), stopped):
-                        return
-                if not _put(ready, (index, window, None), stopped):
+            while (taken := schedule.take(stopped)) is not None:
+                index, window = taken
+                try:
+                    for chunk in _chunks(read(window), chunk_size, stopped):
+                        if not _put(ready, (index, window, chunk), stopped):
+                            return
+                except ReadInPieces as split:
+                    schedule.split(index, split.pieces)
+                whole = schedule.done(index)
+                if whole is not None and not _put(ready, (index, whole, None), stopped):
                     return
         except BaseException as exc:  # handed to the reading thread, which raises it
             _put(ready, exc, stopped)
@@ -143,9 +221,7 @@ def read_as_ready(
                 yield item
                 index, _, records = item
                 if records is None:  # the caller is done with the whole window
-                    with seen_whole:
-                        whole.add(index)
-                        seen_whole.notify_all()
+                    schedule.seen_whole(index)
     finally:
         stopped.set()  # stopped early (an error, SIGTERM) or done: release every worker
         _join(threads)
@@ -227,3 +303,100 @@ def read_ahead(
             if feed is not None:
                 feed.stopped.set()
         _join([thread for thread in threads if thread.is_alive()])
+
+
+#: Clean answers, per request allowed in flight, before a limit that was refused is tried again.
+PROBE_AFTER_ANSWERS = 10
+
+
+class AdaptiveLimit:
+    """How many requests one account may have in flight, adapted to what its API answers.
+
+    Additive increase, multiplicative decrease: an answer saying "too many requests" (HTTP 429)
+    halves the limit, once for every request sent before it (their 429s tell nothing new); each
+    clean answer raises it by 1/limit, that is by one per limit's worth of answers, up to
+    `ceiling`. A limit that was refused is tried again only after `PROBE_AFTER_ANSWERS` clean
+    answers per request in flight, so a run under an account limit of 3 stays at 3 rather than
+    bouncing off 4. `pause` holds new requests until a rate-limit window resets.
+    """
+
+    def __init__(self, ceiling: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ceiling = ceiling
+        self.limit = float(ceiling)
+        self.in_flight = 0
+        #: Requests in flight at most, over the run (for tests and the closing report).
+        self.peak_in_flight = 0
+        self._refused_limit: int | None = None
+        self._clean_answers = 0
+        self._generation = 0  # one more at every decrease
+        self._paused_until = 0.0
+        self._clock = clock
+        self._changed = threading.Condition()
+
+    def acquire(self) -> int:
+        """Wait for a free slot; the generation to hand back to `refused`."""
+        with self._changed:
+            while True:
+                wait = self._paused_until - self._clock()
+                if wait <= 0 and self.in_flight < int(self.limit):
+                    break
+                self._changed.wait(min(wait, _POLL_SECONDS) if wait > 0 else _POLL_SECONDS)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            return self._generation
+
+    def release(self) -> None:
+        with self._changed:
+            self.in_flight -= 1
+            self._changed.notify()
+
+    def answered(self) -> None:
+        """A clean answer: one more request in flight, after a limit's worth of them."""
+        with self._changed:
+            if self.limit >= self.ceiling:
+                return
+            if self._refused_limit is not None and int(self.limit) >= self._refused_limit:
+                self._refused_limit = None  # the limit once refused is answered cleanly now
+            if self._refused_limit is not None and int(self.limit) + 1 >= self._refused_limit:
+                self._clean_answers += 1
+                if self._clean_answers < PROBE_AFTER_ANSWERS * int(self.limit):
+                    return
+                self._clean_answers = 0
+                self.limit = float(int(self.limit) + 1)
+            else:
+                self.limit = min(float(self.ceiling), self.limit + 1 / self.limit)
+            self._changed.notify_all()
+
+    def refused(self, generation: int) -> tuple[int, int] | None:
+        """A 429 for a request sent in `generation`: (old, new) limit if it was lowered, None if
+        a 429 of a request sent before already lowered it."""
+        with self._changed:
+            if generation != self._generation:
+                return None
+            self._generation += 1
+            old = int(self.limit)
+            self._refused_limit = old
+            self._clean_answers = 0
+            self.limit = max(1.0, float(old // 2))
+            return old, int(self.limit)
+
+    def pause(self, seconds: float) -> None:
+        """No request starts for `seconds` (the API's rate-limit window resets then)."""
+        with self._changed:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+class AccountLimits:
+    """One `AdaptiveLimit` per credential (a Twilio account, a Telnyx key), shared by every
+    stream and thread of the run: the API counts the account's requests, not the stream's."""
+
+    def __init__(self) -> None:
+        self._limits: dict[str, AdaptiveLimit] = {}
+        self._lock = threading.Lock()
+
+    def of(self, credential: str, ceiling: int) -> AdaptiveLimit:
+        with self._lock:
+            limit = self._limits.get(credential)
+            if limit is None:
+                limit = self._limits[credential] = AdaptiveLimit(ceiling)
+            return limit

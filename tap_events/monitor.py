@@ -102,6 +102,9 @@ class MonitorAlertsStream(MonitorStream, ResultCapSplitting):
     retention = dt.timedelta(days=30)
     clamp_to_retention = True
     records_noun = "alerts"
+    splits_busy_windows = True
+    # Twilio does not say which date the filter compares (`query_range`).
+    filter_fields = ("date_created", "date_generated")
 
     @property
     @override

@@ -21,6 +21,8 @@ if t.TYPE_CHECKING:
 class QueryPages:
     """What the pages of one query have shown so far."""
 
+    #: Pages read.
+    read: int = 0
     #: Records served by the pages read.
     served: int = 0
     #: The oldest replication value of the pages read, while they came newest first.
@@ -66,6 +68,7 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
     def get_next(self, response: requests.Response) -> str | None:
         meta = response_body(response).get("meta") or {}
         next_page_url = meta.get("next_page_url")
+        self.pages.read += 1
         if self._last_page is not None and self._last_page(response, self.pages, bool(next_page_url)):
             return None
         if not next_page_url:

@@ -134,6 +134,8 @@ class ResultCapSplitting(UnsortedWindowStream):
                 "window_end": min(end, piece_end + reach),
                 "query_start": piece_start,
                 "query_end": piece_end,
+                # Its `known` SIDs hold only while the halves are read one after the other.
+                "split_if_busy": False,
             }
             for piece_start, piece_end in ((query_start, middle), (middle, query_end))
         ]

@@ -187,6 +187,9 @@ class LogsStream(ServerlessStream, ResultCapSplitting):
     result_cap = RESULT_CAP
     cap_is_silent = True
     records_noun = "logs"
+    # At 5 requests per second a busy window's pieces gain where a round trip takes longer
+    # than 200 ms (one chain of pages then sends fewer than five a second).
+    splits_busy_windows = True
     # ---- requests ------------------------------------------------------------------------
 
     @override

@@ -265,11 +265,16 @@ SETTINGS = th.PropertiesList(
     th.Property(
         "max_concurrent_requests",
         th.IntegerType,
-        default=4,
+        default=8,
         title="Max Concurrent Requests",
-        description="Time windows of a stream read at once (1 to 16): latency-bound backfills go up to "
-        "that many times faster. Records are written as pages arrive; STATE claims only windows read "
-        "whole, oldest first.",
+        description="Requests in flight at once per account (1 to 16): time windows, and the pieces of a "
+        "busy window, are read concurrently, so latency-bound backfills go up to that many times faster. "
+        "Why 8: Twilio limits each account's concurrent requests (HTTP 429, error 20429) without publishing "
+        "the number, and the account's own traffic (messages, calls) shares it; Telnyx limits requests per "
+        "time window (x-ratelimit-* headers). 8 leaves most of that to production traffic, and on a 429 "
+        "the tap halves the requests in flight for that account, then adds one per clean round of answers: "
+        "a lower limit costs speed, never records. Serverless Logs also stay at 5 requests per second per "
+        "account. Records are written as pages arrive; STATE claims only windows read whole, oldest first.",
     ),
     th.Property(
         "max_request_retries",

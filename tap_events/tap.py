@@ -17,6 +17,7 @@ from typing_extensions import override
 from tap_events import monitor, serverless, taskrouter, telnyx
 from tap_events.batches import StateGate
 from tap_events.client import ROUTINE_LINES_TO_DEBUG, TapEventsStream
+from tap_events.concurrency import AccountLimits
 from tap_events.output import EventsWriter, garbage_collection_for_records
 from tap_events.report import RunIncompleteError, RunReport, report_json, report_lines
 from tap_events.settings import SETTINGS, schema_errors, setting_errors, telnyx_configured, twilio_configured
@@ -36,6 +37,8 @@ class TapEvents(Tap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         #: Gaps and failed partitions, said again when the run ends (see report.py).
         self.run_report = RunReport()
+        #: Requests in flight per credential, adapted to the APIs' 429s (concurrency.py).
+        self.account_limits = AccountLimits()
         self.logger.addFilter(ROUTINE_LINES_TO_DEBUG)
         super().__init__(*args, **kwargs)
         #: In BATCH mode, STATE waits for the BATCH message of the records it claims.

@@ -75,6 +75,7 @@ class TaskRouterEventsStream(TaskRouterStream, UnsortedWindowStream):
     timestamp_fields = ("event_date",)
     partition_path_keys = ("workspace_sid",)
     window_size = dt.timedelta(days=1)
+    splits_busy_windows = True
     # Since 2021-11-30 a query reaching more than 30 days back is refused (HTTP 400): windows
     # start inside the 30 days, so task attributes (redacted after 43,200 minutes) are never redacted.
     retention = dt.timedelta(days=30)

@@ -99,7 +99,11 @@ class TwilioStream(TapEventsStream):
 
     @override
     def get_new_paginator(self) -> NextPageUrlPaginator:
-        return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}", self.last_page)
+        return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}", self.page_read)
+
+    @override
+    def reported_load(self, response: requests.Response) -> str | None:
+        return response.headers.get("Twilio-Concurrent-Requests")
 
     @override
     def api_error(self, response: requests.Response) -> tuple[str | None, str | None]:

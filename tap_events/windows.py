@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import logging
 import sys
 import typing as t
@@ -11,10 +12,20 @@ from functools import cached_property
 
 from typing_extensions import override
 
+from tap_events.busy_windows import (
+    BOUNDARY_REACH,
+    MIN_PAGES_TO_SPLIT,
+    BusyWindow,
+    SplitLedger,
+    estimated_pages,
+    piece_bounds,
+    pieces_for,
+)
 from tap_events.client import TapEventsStream
-from tap_events.concurrency import WholeWindows, read_ahead, read_as_ready
+from tap_events.concurrency import ReadInPieces, WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
 from tap_events.report import StreamProgress
+from tap_events.responses import response_body, response_context
 from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
 
 if t.TYPE_CHECKING:
@@ -22,6 +33,8 @@ if t.TYPE_CHECKING:
 
     import requests
     from singer_sdk.helpers.types import Context
+
+    from tap_events.pagination import QueryPages
 
 
 #: How far back a first run reads when `start_date` is not set.
@@ -88,6 +101,12 @@ class TimeWindowStream(TapEventsStream):
     the two subclasses: `UnsortedWindowStream` (records in no reliable order, bookmark over whole
     windows) and `SortedWindowStream` (oldest first, STATE after every page).
     """
+
+    #: Whether the API filters to the second, so that a busy window can be read as pieces
+    #: (busy_windows.py); only windows read as they are ready (`UnsortedWindowStream`) can.
+    splits_busy_windows: t.ClassVar[bool] = False
+    #: The fields the API's date filter may compare (a piece's boundaries are checked on each).
+    filter_fields: t.ClassVar[tuple[str, ...]] = ()
 
     #: How long one request window spans; windows start on multiples of it from midnight UTC.
     window_size: t.ClassVar[dt.timedelta] = dt.timedelta(days=1)
@@ -232,6 +251,10 @@ class TimeWindowStream(TapEventsStream):
         )
 
     def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
+        """Every record of one window (or piece of one) for `read_windows`."""
+        return self.read_window_kept(window, refused)
+
+    def read_window_kept(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
         """`window_records`, except that an API refusing a window for being older than it keeps
         (HTTP 400 for a window that starts before `oldest_kept`) is not the end of the run: the
         part it no longer keeps goes to `refused`, and the rest of the window is read."""
@@ -322,7 +345,7 @@ class TimeWindowStream(TapEventsStream):
 
     @property
     def max_concurrent_requests(self) -> int:
-        return int(self.config.get("max_concurrent_requests", 4))
+        return int(self.config.get("max_concurrent_requests", 8))
 
     def window_contexts(self, context: Context | None, start: dt.datetime, end: dt.datetime) -> list[Context]:
         """The context of each window of [start, end), oldest first."""
@@ -331,7 +354,14 @@ class TimeWindowStream(TapEventsStream):
     def window_context(self, context: Context, start: dt.datetime, end: dt.datetime) -> Context:
         """Records of [start, end) are emitted; the request asks for `query_range` of it."""
         query_start, query_end = self.query_range(start, end)
-        return {**context, "window_start": start, "window_end": end, "query_start": query_start, "query_end": query_end}
+        return {
+            **context,
+            "window_start": start,
+            "window_end": end,
+            "query_start": query_start,
+            "query_end": query_end,
+            "split_if_busy": self.splits_busy_windows and self.max_concurrent_requests > 1,
+        }
 
     def window_records(self, window: Context) -> Iterator[dict]:
         """All records the API returns for one window; overridden where windows must split."""
@@ -391,6 +421,72 @@ class UnsortedWindowStream(TimeWindowStream):
             report.records(self.name, partition, len(records) - undated - outside)
             lines.tick()
             self.warn_undated(undated)
+
+    @override
+    def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
+        """A window whose first page links another is read as pieces (busy_windows.py)."""
+        records = self.read_window_kept(window, refused)
+        if window.get("split_if_busy"):
+            records = self.split_when_busy(records)
+        ledger: SplitLedger | None = window.get("split")
+        if ledger is not None:
+            records = (record for record in records if ledger.admit(record))
+        return records
+
+    @override
+    def page_read(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
+        last = super().page_read(response, pages, has_next)
+        if last or not has_next or pages.read != 1:
+            return last
+        context = response_context(response)
+        if not context.get("split_if_busy") or context["query_end"] - context["query_start"] <= BOUNDARY_REACH:
+            return last
+        key = self.replication_key or ""
+        values = [value for record in response_body(response)[self.records_key] if (value := record.get(key))]
+        estimate = estimated_pages(values, context["query_start"], context["query_end"], self.config["page_size"])
+        if estimate is not None and estimate < MIN_PAGES_TO_SPLIT:
+            return last
+        raise BusyWindow(context, values)
+
+    def split_when_busy(self, records: Iterator[dict]) -> Iterator[dict]:
+        """The records, or `ReadInPieces` after the first page of a busy query, whose records are
+        held back (a piece reads them again)."""
+        first_page: list[dict] = []
+        page_size = int(self.config["page_size"])
+        try:
+            for record in records:
+                first_page.append(record)
+                if len(first_page) > page_size:  # a second page came: the query was not split
+                    break
+        except BusyWindow as busy:
+            raise ReadInPieces(self.busy_pieces(busy)) from None
+        yield from first_page
+        yield from records
+
+    def busy_pieces(self, busy: BusyWindow) -> list[Context]:
+        """The pieces of a busy query: its query range cut on whole seconds, each piece keeping
+        the window's bounds and sharing one `SplitLedger`."""
+        context = busy.context
+        start, end = context["query_start"], context["query_end"]
+        estimate = estimated_pages(busy.values, start, end, int(self.config["page_size"]))
+        cuts = piece_bounds(start, end, pieces_for(estimate, self.max_concurrent_requests))
+        ledger = context.get("split") or SplitLedger(
+            self.primary_keys[0], self.filter_fields or (self.replication_key or "",), self.timestamp_precision
+        )
+        ledger.add_boundaries(cuts)
+        bounds = [start, *cuts, end]
+        self.logger.debug(
+            "%s: %s: the query from %s to %s holds more than a page: reading it as %d queries at once",
+            self.name,
+            self.describe_partition(context),
+            format_timestamp(start),
+            format_timestamp(end),
+            len(bounds) - 1,
+        )
+        return [
+            {**context, "query_start": low, "query_end": high, "split": ledger}
+            for low, high in itertools.pairwise(bounds)
+        ]
 
     @override
     def rewind_to_committed(self, context: Context | None) -> None:

@@ -20,7 +20,7 @@ def _answer(retry_after: str | None) -> requests.Response:
 
 
 def _waits(exceptions: list[Exception]) -> list[float]:
-    stream = types.SimpleNamespace(backoff_factor=1.0)
+    stream = types.SimpleNamespace(backoff_factor=1.0, retry_wait_asked=retry_after_seconds)
     waits = TapEventsStream.backoff_wait_generator(stream)  # type: ignore[arg-type]
     assert next(waits) == 0.0
     return [waits.send(exception) for exception in exceptions]
