@@ -110,6 +110,8 @@ class TaskRouterAPI:
         self.workspaces: dict[str, SortedRecords] = {}
         self.events: dict[str, dict[str, EventRecords]] = {}
         self.next_page_urls: list[str] = []
+        #: Serve every Events page in random order instead of newest first (the docs name no order).
+        self.shuffle_event_pages = False
         self.before_events_request: t.Callable[[Request, str], None] | None = None
         self.sizes = (taskrouter_workspaces, taskrouter_events, taskrouter_days)
         self.add_account(DEFAULT_ACCOUNT_SID)
@@ -388,6 +390,8 @@ class TaskRouterAPI:
         next_page_url = response.body["meta"]["next_page_url"]
         if next_page_url:
             self.next_page_urls.append(next_page_url)
+        if self.shuffle_event_pages:
+            random.Random(request.url).shuffle(response.body["events"])
         return response
 
 
