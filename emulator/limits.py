@@ -1,8 +1,10 @@
 """The request limits the emulator can enforce across APIs (switches, default off).
 
 - **Twilio: concurrent requests per account.** Every Twilio API of an account (Monitor,
-  TaskRouter, Serverless) shares one count of requests in flight, from arrival to the end of the
-  answer (the emulator's `latency` included). With a limit, a request arriving while the account
+  TaskRouter, Serverless) shares one count of requests in flight, from arrival until its answer
+  is ready to be written (the emulator's `latency` included; the slot is free before the answer
+  leaves, so a client that sends its next request as soon as it has an answer is never refused
+  for the one it just received). With a limit, a request arriving while the account
   already has `limit` in flight is answered at once with HTTP 429 and Twilio error 20429 ("your
   account exceeds allowed concurrency ... safe to retry after backing off"). Every Twilio answer,
   limit or not, carries `Twilio-Concurrent-Requests`: the account's requests in flight at its

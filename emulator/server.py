@@ -276,7 +276,9 @@ class Emulator:
                 body = b"<html><body>502 Bad Gateway</body></html>"
             elif fault and fault.kind == "no_records":
                 body = b'{"message": "Service temporarily in maintenance"}'
-            self._send(handler, response, body)
+        # Out of the limits before the answer leaves: a client that sends its next request as soon
+        # as it has this answer is never refused for this one.
+        self._send(handler, response, body)
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, response: Response, body: bytes) -> None:
@@ -293,7 +295,7 @@ class Emulator:
 
     def _enter_limits(self, request: Request, limits: contextlib.ExitStack) -> dict[str, str]:
         """Count the request against its account's or API key's limit (until `limits` closes,
-        after the answer); the headers that report it, or the refusal (HTTPError)."""
+        when the answer is ready to be written); the headers that report it, or the refusal (HTTPError)."""
         header = request.headers.get("authorization", "")
         if request.path.startswith("/v2/"):
             api_key = header.removeprefix("Bearer ")
