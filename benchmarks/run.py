@@ -4,6 +4,7 @@
     python -m benchmarks.run --events 1000000         # memory: does peak RSS grow with N?
     python -m benchmarks.run --latency-ms 200 --days 30 --events 20000
     python -m benchmarks.run --profile                # and a pyinstrument profile of one tap run
+    python -m benchmarks.run --targets                # the four targets of #18 (benchmarks/targets.py)
 
 Starts the emulator in its own process (its CPU is not counted against the measured ones),
 then runs each variant as a subprocess with its output to /dev/null, alternating variants in
