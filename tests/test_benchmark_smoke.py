@@ -89,5 +89,7 @@ def test_the_targets_run_end_to_end_and_print_a_verdict_for_each(tmp_path):
     verdicts = re.findall(r"^verdict (\d: [^:]+): .+; threshold .+: (?:PASS|FAIL|SKIPPED)$", result.stdout, re.M)
     assert verdicts == TARGET_VERDICTS
     assert "MISMATCH" not in result.stdout  # every run of targets 1 to 3 wrote each record once
+    pages = [int(count) for count in re.findall(r"; (\d+) pages, \d+ refused \(429\)$", result.stdout, re.M)]
+    assert len(pages) == 7 and min(pages) > 0, "targets 1 to 3: the pages the emulator answered in each run"
     assert "--quick: the 2,000-event run was skipped" in result.stdout
     assert [target["target"] for target in json.loads(figures.read_text())["targets"]] == TARGET_VERDICTS
