@@ -45,11 +45,17 @@ def configured(argv: list[str] | None = None) -> tuple[Emulator, argparse.Namesp
         help="Telnyx requests per API key in a window, e.g. 100/60, with x-ratelimit-* headers "
         "(default: no limit, no such headers)",
     )
+    parser.add_argument(
+        "--limits-send-retry-after",
+        action="store_true",
+        help="the 429s of both limits carry Retry-After (neither vendor says whether they do)",
+    )
     args = parser.parse_args(argv)
     # With the audit scenarios, so that each detection of transform/ has something to find (the demo).
     emulator = Emulator(seed=args.seed, monitor_events=args.monitor_events, audit_scenarios=True)
     emulator.twilio_concurrency_limit = args.twilio_concurrency_limit
     emulator.telnyx_rate_limit = args.telnyx_rate_limit
+    emulator.limits_send_retry_after = args.limits_send_retry_after
     if args.retention_answer:
         emulator.answer_old_queries(args.retention_answer)
     return emulator, args

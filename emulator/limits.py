@@ -16,6 +16,8 @@
   HTTP 429 with error 10011 and `remaining` 0. The window starts with the first request after the
   previous one ended. Without a limit no such header is sent: real Telnyx sends them on most
   endpoints (a generous limit plays that), and a client must work when an endpoint omits them.
+- Neither vendor says whether these 429s carry `Retry-After`: by default they do not; with
+  `retry_after` they do (Twilio: 1 second; Telnyx: the seconds until the window resets).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class TwilioConcurrency:
         self.in_flight: collections.Counter[str] = collections.Counter()
         self.peak: collections.Counter[str] = collections.Counter()
         self.refusals: collections.Counter[str] = collections.Counter()
+        #: Refusals carry `Retry-After: 1`.
+        self.retry_after = False
 
     @contextlib.contextmanager
     def request(self, account_sid: str) -> t.Iterator[dict[str, str]]:
@@ -59,6 +63,8 @@ class TwilioConcurrency:
         if refused:
             error = twilio_error(429, 20429, "Too Many Requests")
             error.response.headers.update(headers)
+            if self.retry_after:
+                error.response.headers["Retry-After"] = "1"
             raise error
         try:
             yield headers
@@ -81,6 +87,8 @@ class TelnyxRateLimit:
         #: API key -> (start of its current window, requests counted in it).
         self._windows: dict[str, tuple[float, int]] = {}
         self.refusals: collections.Counter[str] = collections.Counter()
+        #: Refusals carry `Retry-After`, the seconds until the window resets.
+        self.retry_after = False
 
     def check(self, api_key: str) -> dict[str, str]:
         """The headers of this request's answer; raises the 429 when the key is over its limit."""
@@ -106,5 +114,7 @@ class TelnyxRateLimit:
         if refused:
             error: HTTPError = telnyx_error(429, *TELNYX_RATE_LIMITED)
             error.response.headers.update(headers)
+            if self.retry_after:
+                error.response.headers["Retry-After"] = headers["x-ratelimit-reset"]
             raise error
         return headers

@@ -341,6 +341,15 @@ class Emulator:
             raise ValueError(f"a rate limit needs at least 1 request in a positive window, not {limit}")
         self._telnyx_rate_limit.limit = limit
 
+    @property
+    def limits_send_retry_after(self) -> bool:
+        """Whether the 429s of both limits carry `Retry-After` (neither vendor says; default False)."""
+        return self._twilio_concurrency.retry_after
+
+    @limits_send_retry_after.setter
+    def limits_send_retry_after(self, value: bool) -> None:
+        self._twilio_concurrency.retry_after = self._telnyx_rate_limit.retry_after = value
+
     def telnyx_rate_limit_refusals(self, api_key: str = DEFAULT_TELNYX_API_KEY) -> int:
         """Telnyx requests of the API key refused with 429 (10011) for its rate limit."""
         return self._telnyx_rate_limit.refusals[api_key]

@@ -40,13 +40,17 @@ def test_retention_answer_refuse_makes_monitor_events_refuse_old_queries():
 
 
 def test_the_request_limits_are_switches_of_the_command_line():
-    emulator, _ = configured(["--twilio-concurrency-limit", "3", "--telnyx-rate-limit", "100/60"])
+    emulator, _ = configured(
+        ["--twilio-concurrency-limit", "3", "--telnyx-rate-limit", "100/60", "--limits-send-retry-after"]
+    )
 
     assert emulator.twilio_concurrency_limit == 3
     assert emulator.telnyx_rate_limit == (100, 60.0)
+    assert emulator.limits_send_retry_after
 
 
 def test_without_them_there_is_no_limit():
     emulator, _ = configured([])
 
     assert (emulator.twilio_concurrency_limit, emulator.telnyx_rate_limit) == (None, None)
+    assert not emulator.limits_send_retry_after

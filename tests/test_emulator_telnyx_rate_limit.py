@@ -58,7 +58,21 @@ def test_a_request_over_the_limit_is_refused_with_429_and_error_10011(emulator):
     assert refused.headers["x-ratelimit-limit"] == "2"
     assert refused.headers["x-ratelimit-remaining"] == "0"
     assert 1 <= int(refused.headers["x-ratelimit-reset"]) <= 60
+    assert "Retry-After" not in refused.headers
     assert emulator.telnyx_rate_limit_refusals(DEFAULT_TELNYX_API_KEY) == 1
+
+
+def test_the_other_reading_sends_retry_after_until_the_window_resets(emulator):
+    emulator.telnyx_rate_limit = (1, 60)
+    emulator.limits_send_retry_after = True
+    get_audit_events(emulator)
+
+    emulator.now += dt.timedelta(seconds=50)
+    refused = get_audit_events(emulator)
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == refused.headers["x-ratelimit-reset"]
+    assert int(refused.headers["Retry-After"]) <= 10
 
 
 def test_reset_counts_down_to_a_new_window_with_the_whole_limit(emulator):

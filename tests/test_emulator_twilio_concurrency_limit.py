@@ -70,8 +70,20 @@ def test_a_request_over_the_accounts_limit_is_refused_with_429_and_error_20429(e
         "status": 429,
     }
     assert in_flight_header(refused) == 3
+    assert "Retry-After" not in refused.headers
     assert [answer.result().status_code for answer in held] == [200, 200]
     assert emulator.twilio_concurrency_refusals(DEFAULT_ACCOUNT_SID) == 1
+
+
+def test_the_other_reading_sends_retry_after_with_the_refusal(emulator):
+    emulator.twilio_concurrency_limit = 1
+    emulator.limits_send_retry_after = True
+
+    with held_in_flight(emulator, 1):
+        refused = get_events(emulator)
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
 
 
 def test_every_twilio_api_of_the_account_shares_its_limit(emulator):
