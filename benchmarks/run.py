@@ -4,6 +4,7 @@
     python -m benchmarks.run --events 1000000         # memory: does peak RSS grow with N?
     python -m benchmarks.run --latency-ms 200 --days 30 --events 20000
     python -m benchmarks.run --profile                # and a pyinstrument profile of one tap run
+    python -m benchmarks.run --targets                # the four targets of #18 (benchmarks/targets.py)
 
 Starts the emulator in its own process (its CPU is not counted against the measured ones),
 then runs each variant as a subprocess with its output to /dev/null, alternating variants in
@@ -65,6 +66,9 @@ class Measurement:
     peak_rss_mb: float
     emulator_cpu: float | None
     returncode: int
+    #: With the output read back (`measure(..., stream=...)`): RECORD lines and distinct sids.
+    records: int | None = None
+    distinct: int | None = None
 
 
 @dataclasses.dataclass
@@ -85,11 +89,22 @@ class Summary:
 class EmulatorProcess:
     """`benchmarks.emulator_process` as a subprocess, stopped when the block ends."""
 
-    def __init__(self, events: int, days: int, latency_ms: float, timeout: float) -> None:
+    def __init__(
+        self,
+        events: int,
+        days: int,
+        latency_ms: float,
+        timeout: float,
+        *,
+        scenario: str = "monitor-events",
+        twilio_concurrency_limit: int | None = None,
+    ) -> None:
         command = [
             PYTHON,
             "-m",
             "benchmarks.emulator_process",
+            "--scenario",
+            scenario,
             "--events",
             str(events),
             "--days",
@@ -97,6 +112,8 @@ class EmulatorProcess:
             "--latency-ms",
             str(latency_ms),
         ]
+        if twilio_concurrency_limit is not None:
+            command += ["--twilio-concurrency-limit", str(twilio_concurrency_limit)]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -107,9 +124,23 @@ class EmulatorProcess:
         ready = json.loads(line)
         self.base_url: str = ready["base_url"]
         self.pid: int = ready["pid"]
+        self.stream: str = ready["stream"]
         self.events: int = ready["events"]
         self.now = dt.datetime.fromisoformat(ready["now"])
+        #: The busy day's midnight (UTC) of a busy-day scenario.
+        self.day = dt.datetime.fromisoformat(ready["day"]) if ready["day"] else None
         self.setup_seconds: float = ready["setup_seconds"]
+
+    def stats(self) -> dict[str, t.Any]:
+        """What the emulator answered so far: `answers` by HTTP status, Twilio concurrency refusals,
+        the most Twilio requests in flight at once."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"stats\n")
+        self.process.stdin.flush()
+        line = read_line(self.process, 30)
+        if not line:
+            raise SystemExit("the emulator did not answer `stats` within 30 s")
+        return t.cast("dict[str, t.Any]", json.loads(line))
 
     def cpu_seconds(self) -> float | None:
         return process_cpu_seconds(self.pid)
@@ -161,31 +192,57 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(command: list[str], *, stderr_path: Path, timeout: float, emulator: EmulatorProcess) -> Measurement:
-    """Run `command` with stdout to /dev/null under benchmarks/measure.py (see why there)."""
+def measure(
+    command: list[str],
+    *,
+    stderr_path: Path,
+    timeout: float,
+    emulator: EmulatorProcess,
+    stream: str | None = None,
+    exit_on_failure: bool = True,
+) -> Measurement:
+    """Run `command` under benchmarks/measure.py (see why there), its output to /dev/null, or with
+    `stream`, read back here to count its RECORD lines and distinct sids (for latency-bound runs,
+    where reading them costs the run nothing). A failed command ends the benchmark, unless
+    `exit_on_failure` is False (its `returncode` then tells)."""
     result_path = stderr_path.with_suffix(".result.json")
     emulator_before = emulator.cpu_seconds()
+    counted: tuple[int, int] | None = None
     with open(os.devnull, "wb") as devnull, open(stderr_path, "wb") as stderr:
         process = subprocess.Popen(
             [PYTHON, "-S", str(MEASURE), str(result_path), *command],
             cwd=ROOT,
             env=child_env(),
             stdin=subprocess.DEVNULL,
-            stdout=devnull,
+            stdout=devnull if stream is None else subprocess.PIPE,
             stderr=stderr,
             start_new_session=True,  # one process group: a timeout kills the command too
         )
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        timed_out = threading.Event()
+
+        def expire() -> None:
+            timed_out.set()
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, expire)
+        timer.start()
+        try:
+            if stream is not None:
+                assert process.stdout is not None
+                counted = read_records(process.stdout, stream)
+                process.stdout.close()
             process.wait()
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
             sys.exit(f"{' '.join(command)} did not finish within {timeout:.0f} s")
     emulator_after = emulator.cpu_seconds()
     if process.returncode != 0 or not result_path.exists():
         fail([PYTHON, "-S", str(MEASURE), *command], process.returncode, stderr_path)
     result = json.loads(result_path.read_text())
+    if exit_on_failure and result["returncode"] != 0:
+        fail(command, result["returncode"], stderr_path)
     emulator_cpu = (
         emulator_after - emulator_before if emulator_before is not None and emulator_after is not None else None
     )
@@ -195,6 +252,8 @@ def measure(command: list[str], *, stderr_path: Path, timeout: float, emulator: 
         peak_rss_mb=result["peak_rss_mb"],
         emulator_cpu=emulator_cpu,
         returncode=result["returncode"],
+        records=counted[0] if counted else None,
+        distinct=counted[1] if counted else None,
     )
 
 
@@ -216,21 +275,27 @@ def count_records(command: list[str], stream: str, *, stderr_path: Path, timeout
         )
         timer = threading.Timer(timeout, _kill, (process.pid,))
         timer.start()
-        records = 0
-        keys: set[str] = set()
         assert process.stdout is not None
         try:
-            for line in process.stdout:
-                message = orjson.loads(line)
-                if message.get("type") == "RECORD" and message.get("stream") == stream:
-                    records += 1
-                    keys.add(message["record"]["sid"])
+            records, distinct = read_records(process.stdout, stream)
             process.wait()
         finally:
             timer.cancel()
             process.stdout.close()
     if process.returncode != 0:
         fail(command, process.returncode, stderr_path)
+    return records, distinct
+
+
+def read_records(output: t.IO[bytes], stream: str) -> tuple[int, int]:
+    """(RECORD lines of `stream`, distinct sids) of a Singer output, read to its end."""
+    records = 0
+    keys: set[str] = set()
+    for line in output:
+        message = orjson.loads(line)
+        if message.get("type") == "RECORD" and message.get("stream") == stream:
+            records += 1
+            keys.add(message["record"]["sid"])
     return records, len(keys)
 
 
@@ -262,7 +327,11 @@ def tap_catalog(config_path: Path, stream: str, stderr_path: Path, source: Path 
         )
     if result.returncode != 0:
         fail(command, result.returncode, stderr_path)
-    catalog: dict[str, t.Any] = json.loads(result.stdout)
+    return selecting(json.loads(result.stdout), stream)
+
+
+def selecting(catalog: dict[str, t.Any], stream: str) -> dict[str, t.Any]:
+    """The catalog with only `stream` selected (changed in place)."""
     for entry in catalog["streams"]:
         for metadata in entry["metadata"]:
             if metadata["breadcrumb"] == []:
@@ -515,7 +584,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--events", type=int, default=200_000, help="events the emulator holds (200000)")
     parser.add_argument("--days", type=int, default=29, help="days the events are spread over (29)")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer (0)")
+    parser.add_argument(
+        "--latency-ms", type=float, help="added to every answer (0; with --targets, the latency-bound targets' 200)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each variant (3)")
     parser.add_argument("--stream", choices=STREAMS, default=STREAMS[0])
     parser.add_argument("--page-size", type=int, default=1000)
@@ -545,7 +616,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=1800, help="limit for one run, seconds (1800)")
     parser.add_argument("--json-out", type=Path, help="also write the medians and every run as JSON")
+    targets = parser.add_argument_group("the targets of issue #18 (benchmarks/targets.py)")
+    targets.add_argument(
+        "--targets",
+        action="store_true",
+        help="run the four targets, each with its own emulator and sizes (--events, --days, --variants "
+        "do not apply), and print each one's figure and verdict",
+    )
+    targets.add_argument("--quick", action="store_true", help="with --targets: skip the 1,000,000-event memory run")
+    targets.add_argument("--only", help="with --targets: only these, e.g. 2,3 (default: 1,2,3,4)")
+    # Tests only: every size of the targets times this (a tiny end-to-end run).
+    targets.add_argument("--targets-scale", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.targets:
+        return args
+    if args.latency_ms is None:
+        args.latency_ms = 0.0
     if args.variants is None:
         args.variants = ",".join(DEFAULT_LATENCY_VARIANTS if args.latency_ms > 0 else DEFAULT_VARIANTS)
     args.variants = [name.strip() for name in args.variants.split(",") if name.strip()]
@@ -567,6 +653,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.targets:
+        from benchmarks.targets import run_targets
+
+        run_targets(args)
+        return
     print(
         f"tap-events benchmark: {args.stream}, {args.events:,} events over {args.days} days, "
         f"page size {args.page_size}, latency {args.latency_ms:g} ms, {args.runs} run(s) each, "
@@ -616,20 +707,24 @@ def main(argv: list[str] | None = None) -> None:
         )
 
 
-def benchmark(
-    args: argparse.Namespace, emulator: EmulatorProcess, work: Path
-) -> tuple[list[Summary], dict[str, list[Measurement]], dict[str, list[str]]]:
-    start_date = emulator.now.astimezone(dt.UTC) - dt.timedelta(days=args.days)
-    config = {
+def tap_config(emulator: EmulatorProcess, **settings: t.Any) -> dict[str, t.Any]:
+    """Twilio settings pointing every API at the emulator (Telnyx has no key: skipped), and `settings`."""
+    return {
         "twilio_account_sid": DEFAULT_ACCOUNT_SID,
         "twilio_auth_token": DEFAULT_AUTH_TOKEN,
         "twilio_monitor_base_url": emulator.base_url,
         "twilio_taskrouter_base_url": emulator.base_url,
         "twilio_serverless_base_url": emulator.base_url,
         "telnyx_base_url": emulator.base_url,
-        "start_date": f"{start_date:%Y-%m-%d}T00:00:00Z",
-        "page_size": args.page_size,
+        **settings,
     }
+
+
+def benchmark(
+    args: argparse.Namespace, emulator: EmulatorProcess, work: Path
+) -> tuple[list[Summary], dict[str, list[Measurement]], dict[str, list[str]]]:
+    start_date = emulator.now.astimezone(dt.UTC) - dt.timedelta(days=args.days)
+    config = tap_config(emulator, start_date=f"{start_date:%Y-%m-%d}T00:00:00Z", page_size=args.page_size)
     if args.max_concurrent_requests is not None:
         config["max_concurrent_requests"] = args.max_concurrent_requests
     config_path, catalog_path = work / "config.json", work / "catalog.json"

@@ -2,6 +2,8 @@
 
 One threaded HTTP server serves every API (their paths do not collide), with generated data,
 the APIs' documented quirks, their error formats, credentials checks, and switchable faults.
+Request limits across APIs (Twilio's concurrency per account, Telnyx's rate per API key) are
+switches too, off by default: `twilio_concurrency_limit`, `telnyx_rate_limit` (emulator/limits.py).
 Each API lives in its own module as a class with `routes`; `Emulator` mounts them.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import datetime as dt
 import email.utils
 import re
@@ -34,6 +37,7 @@ from emulator.http import (
     twilio_error,
     utc_now,
 )
+from emulator.limits import TelnyxRateLimit, TwilioConcurrency
 from emulator.monitor import MonitorAPI
 from emulator.serverless import ServerlessAPI
 from emulator.taskrouter import TaskRouterAPI
@@ -137,6 +141,9 @@ class Emulator:
         #: Records served in 200 answers, per endpoint path: what a reader is billed for.
         self.records_sent: collections.Counter[str] = collections.Counter()
         self._in_flight_lock = threading.Lock()
+        #: The switches `twilio_concurrency_limit` and `telnyx_rate_limit` (emulator/limits.py).
+        self._twilio_concurrency = TwilioConcurrency()
+        self._telnyx_rate_limit = TelnyxRateLimit(lambda: self.clock().timestamp())
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
         self.monitor = MonitorAPI(self, **sizes)
@@ -174,6 +181,9 @@ class Emulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are written apart: with Nagle's algorithm a small body waits for
+            # the client's delayed ACK of the headers, 40 ms per small answer on Linux loopback.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 emulator.handle(self)
@@ -236,31 +246,45 @@ class Emulator:
         )
         seen = SeenRequest(request.method, request.url, dict(handler.headers.items()))
         self.seen.append(seen)
-        fault = self.faults.take(request.path)
-        if fault and fault.kind == "reset":
-            handler.close_connection = True
-            handler.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if fault and fault.kind == "delay":
-            time.sleep(fault.delay)
-        if self.latency:
-            time.sleep(self.latency)
-        response = self.dispatch(request, fault)
-        seen.status = response.status
-        self._count_records_sent(request.path, response)
-        if fault and fault.kind == "undated":
-            records = next(value for value in response.body.values() if isinstance(value, list))
-            if records:
-                records[0] = {**records[0], **dict.fromkeys(UNDATED_FIELDS.intersection(records[0]))}
-            else:
-                self.faults.put_back(fault)  # for the next answer that has records
-        body = response.encode()
-        if fault and fault.kind == "truncate":
-            body = body[: max(1, len(body) // 2)]
-        elif fault and fault.kind == "not_json":
-            body = b"<html><body>502 Bad Gateway</body></html>"
-        elif fault and fault.kind == "no_records":
-            body = b'{"message": "Service temporarily in maintenance"}'
+        with contextlib.ExitStack() as limits:
+            try:
+                limit_headers = self._enter_limits(request, limits)
+            except HTTPError as refusal:  # answered at once: no latency, no fault
+                seen.status = refusal.response.status
+                self._send(handler, refusal.response, refusal.response.encode())
+                return
+            fault = self.faults.take(request.path)
+            if fault and fault.kind == "reset":
+                handler.close_connection = True
+                handler.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault and fault.kind == "delay":
+                time.sleep(fault.delay)
+            if self.latency:
+                time.sleep(self.latency)
+            response = self.dispatch(request, fault)
+            response.headers.update(limit_headers)
+            seen.status = response.status
+            self._count_records_sent(request.path, response)
+            if fault and fault.kind == "undated":
+                records = next(value for value in response.body.values() if isinstance(value, list))
+                if records:
+                    records[0] = {**records[0], **dict.fromkeys(UNDATED_FIELDS.intersection(records[0]))}
+                else:
+                    self.faults.put_back(fault)  # for the next answer that has records
+            body = response.encode()
+            if fault and fault.kind == "truncate":
+                body = body[: max(1, len(body) // 2)]
+            elif fault and fault.kind == "not_json":
+                body = b"<html><body>502 Bad Gateway</body></html>"
+            elif fault and fault.kind == "no_records":
+                body = b'{"message": "Service temporarily in maintenance"}'
+        # Out of the limits before the answer leaves: a client that sends its next request as soon
+        # as it has this answer is never refused for this one.
+        self._send(handler, response, body)
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, response: Response, body: bytes) -> None:
         try:
             handler.send_response(response.status)
             handler.send_header("Content-Type", "application/json")
@@ -271,6 +295,64 @@ class Emulator:
             handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
+
+    def _enter_limits(self, request: Request, limits: contextlib.ExitStack) -> dict[str, str]:
+        """Count the request against its account's or API key's limit (until `limits` closes,
+        when the answer is ready to be written); the headers that report it, or the refusal (HTTPError)."""
+        header = request.headers.get("authorization", "")
+        if request.path.startswith("/v2/"):
+            api_key = header.removeprefix("Bearer ")
+            known = header.startswith("Bearer ") and api_key in self.telnyx_api_keys
+            return self._telnyx_rate_limit.check(api_key) if known else {}
+        account = self._twilio_credential_owner(header)
+        return limits.enter_context(self._twilio_concurrency.request(account)) if account else {}
+
+    # ---- limits --------------------------------------------------------------------------
+
+    @property
+    def twilio_concurrency_limit(self) -> int | None:
+        """Requests one Twilio account may have in flight across every Twilio API (None: no
+        limit); one more is answered at once with 429, error 20429 (emulator/limits.py)."""
+        return self._twilio_concurrency.limit
+
+    @twilio_concurrency_limit.setter
+    def twilio_concurrency_limit(self, limit: int | None) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError(f"a concurrency limit must be at least 1, not {limit}")
+        self._twilio_concurrency.limit = limit
+
+    def twilio_peak_in_flight(self, account_sid: str = DEFAULT_ACCOUNT_SID) -> int:
+        """The most Twilio requests of the account in flight at once (refused ones included)."""
+        return self._twilio_concurrency.peak[account_sid]
+
+    def twilio_concurrency_refusals(self, account_sid: str = DEFAULT_ACCOUNT_SID) -> int:
+        """Twilio requests of the account refused with 429 (20429) for its concurrency limit."""
+        return self._twilio_concurrency.refusals[account_sid]
+
+    @property
+    def telnyx_rate_limit(self) -> tuple[int, float] | None:
+        """(requests, window seconds) per Telnyx API key, reported in `x-ratelimit-*` headers;
+        over it, 429 with error 10011. None: no limit and no such headers (emulator/limits.py)."""
+        return self._telnyx_rate_limit.limit
+
+    @telnyx_rate_limit.setter
+    def telnyx_rate_limit(self, limit: tuple[int, float] | None) -> None:
+        if limit is not None and (limit[0] < 1 or limit[1] <= 0):
+            raise ValueError(f"a rate limit needs at least 1 request in a positive window, not {limit}")
+        self._telnyx_rate_limit.limit = limit
+
+    @property
+    def limits_send_retry_after(self) -> bool:
+        """Whether the 429s of both limits carry `Retry-After` (neither vendor says; default False)."""
+        return self._twilio_concurrency.retry_after
+
+    @limits_send_retry_after.setter
+    def limits_send_retry_after(self, value: bool) -> None:
+        self._twilio_concurrency.retry_after = self._telnyx_rate_limit.retry_after = value
+
+    def telnyx_rate_limit_refusals(self, api_key: str = DEFAULT_TELNYX_API_KEY) -> int:
+        """Telnyx requests of the API key refused with 429 (10011) for its rate limit."""
+        return self._telnyx_rate_limit.refusals[api_key]
 
     def _count_records_sent(self, path: str, response: Response) -> None:
         if response.status != 200 or not isinstance(response.body, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -9,6 +10,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = 2000
+#: The verdict lines of `--targets`, in order: one per target, target 2 and 4 in parts.
+TARGET_VERDICTS = [
+    "1: defaults, many windows",
+    "2: one busy day, TaskRouter",
+    "2: one busy day, Alerts",
+    "3: adaptive concurrency, limit 3",
+    "4: CPU-bound, CPU",
+    "4: CPU-bound, wall",
+    "4: CPU-bound, peak RSS",
+]
 
 
 def run_benchmark(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -64,3 +75,21 @@ def test_with_latency_the_tap_reading_one_request_at_a_time_runs_too():
     assert list(table_rows(result.stdout)) == ["fetch-only", "raw", "sdk-default", "tap", "tap-sequential"]
     assert "check tap-sequential: 300 RECORD lines, 300 distinct sids, 300 expected: ok" in result.stdout
     assert re.search(r"^tap/tap-sequential\s+[\d.]+x\s+[\d.]+x\s+[\d.]+x\s+[\d.]+x$", result.stdout, re.M)
+
+
+def test_the_targets_run_end_to_end_and_print_a_verdict_for_each(tmp_path):
+    figures = tmp_path / "targets.json"
+
+    result = run_benchmark(
+        "--targets", "--quick", "--runs", "1", "--no-verify", "--targets-scale", "0.002", "--latency-ms", "0",
+        "--json-out", str(figures),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    verdicts = re.findall(r"^verdict (\d: [^:]+): .+; threshold .+: (?:PASS|FAIL|SKIPPED)$", result.stdout, re.M)
+    assert verdicts == TARGET_VERDICTS
+    assert "MISMATCH" not in result.stdout  # every run of targets 1 to 3 wrote each record once
+    pages = [int(count) for count in re.findall(r"; (\d+) pages, \d+ refused \(429\)$", result.stdout, re.M)]
+    assert len(pages) == 7 and min(pages) > 0, "targets 1 to 3: the pages the emulator answered in each run"
+    assert "--quick: the 2,000-event run was skipped" in result.stdout
+    assert [target["target"] for target in json.loads(figures.read_text())["targets"]] == TARGET_VERDICTS

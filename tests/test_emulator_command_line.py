@@ -1,4 +1,5 @@
-"""`python -m emulator` on its own: the switch that makes every API refuse queries older than it keeps."""
+"""`python -m emulator` on its own: the switches that make every API refuse queries older than it
+keeps, and that limit Twilio's concurrent requests and Telnyx's request rate."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 
 import requests
 
+from emulator.__main__ import configured
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 
@@ -35,3 +37,20 @@ def test_retention_answer_refuse_makes_monitor_events_refuse_old_queries():
             process.stdout.close()
 
     assert response.status_code == 400
+
+
+def test_the_request_limits_are_switches_of_the_command_line():
+    emulator, _ = configured(
+        ["--twilio-concurrency-limit", "3", "--telnyx-rate-limit", "100/60", "--limits-send-retry-after"]
+    )
+
+    assert emulator.twilio_concurrency_limit == 3
+    assert emulator.telnyx_rate_limit == (100, 60.0)
+    assert emulator.limits_send_retry_after
+
+
+def test_without_them_there_is_no_limit():
+    emulator, _ = configured([])
+
+    assert (emulator.twilio_concurrency_limit, emulator.telnyx_rate_limit) == (None, None)
+    assert not emulator.limits_send_retry_after

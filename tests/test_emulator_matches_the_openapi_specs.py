@@ -1,6 +1,7 @@
 """Every list answer of the emulator, first and later pages, is valid against the vendor's OpenAPI
 response schema, formats included: a fake kinder than the real API hides bugs, and this keeps the
-emulator from drifting from the specs."""
+emulator from drifting from the specs. Error answers too, where a spec describes them (Telnyx's;
+Twilio's specs describe only the 200)."""
 
 from __future__ import annotations
 
@@ -79,9 +80,9 @@ def json_schema(node: t.Any, document: dict[str, t.Any], depth: int = 0) -> t.An
     return result
 
 
-def response_schema(specs: Path, spec_file: str, path: str) -> dict[str, t.Any]:
+def response_schema(specs: Path, spec_file: str, path: str, status: str = "200") -> dict[str, t.Any]:
     document = json.loads((specs / spec_file).read_text())
-    response = json_schema(document["paths"][path]["get"]["responses"]["200"], document)
+    response = json_schema(document["paths"][path]["get"]["responses"][status], document)
     schema = t.cast("dict[str, t.Any]", response["content"]["application/json"]["schema"])
     for (erratum_path, (*parents, keyword)), value in ERRATA.items():
         if erratum_path == path:
@@ -93,8 +94,8 @@ def response_schema(specs: Path, spec_file: str, path: str) -> dict[str, t.Any]:
     return schema
 
 
-def assert_valid(answer: requests.Response, schema: dict[str, t.Any]) -> None:
-    assert answer.status_code == 200, answer.text
+def assert_valid(answer: requests.Response, schema: dict[str, t.Any], status: int = 200) -> None:
+    assert answer.status_code == status, answer.text
     validator = jsonschema.Draft202012Validator(schema, format_checker=FORMATS)
     errors = [
         f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(answer.json())
@@ -169,3 +170,14 @@ def test_every_telnyx_audit_events_page_is_valid_against_its_spec(emulator, spec
         assert_valid(
             requests.get(f"{emulator.base_url}/v2/audit_events", params=params, headers=headers, timeout=10), schema
         )
+
+
+def test_telnyx_error_answers_are_valid_against_its_spec(emulator, specs):
+    schema = response_schema(specs, "telnyx_audit_events_extract.json", "/audit_events", "default")
+    url = f"{emulator.base_url}/v2/audit_events"
+    headers = {"Authorization": f"Bearer {DEFAULT_TELNYX_API_KEY}"}
+    emulator.telnyx_rate_limit = (1, 60)  # the 400 takes it, the next request is over it
+
+    assert_valid(requests.get(url, headers={"Authorization": "Bearer KEYunknown"}, timeout=10), schema, 401)
+    assert_valid(requests.get(url, params={"sort": "sideways"}, headers=headers, timeout=10), schema, 400)
+    assert_valid(requests.get(url, headers=headers, timeout=10), schema, 429)
