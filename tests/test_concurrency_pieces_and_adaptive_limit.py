@@ -116,7 +116,12 @@ def test_a_pause_holds_every_new_request_until_it_ends():
     limit = AdaptiveLimit(4, clock=lambda: now[0])
     limit.pause(5.0)
     started = threading.Event()
-    threading.Thread(target=lambda: (limit.acquire(), started.set()), daemon=True).start()
+
+    def request() -> None:
+        limit.acquire()
+        started.set()
+
+    threading.Thread(target=request, daemon=True).start()
 
     assert not started.wait(0.3)
     now[0] = 5.0
