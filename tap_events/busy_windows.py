@@ -41,7 +41,7 @@ if t.TYPE_CHECKING:
 #: Records nearer than this to a boundary between two pieces may be returned by both queries.
 BOUNDARY_REACH = 2 * ONE_SECOND
 #: A piece is sized to hold about this share of a page, so that most pieces are one request.
-PIECE_FILL = 0.8
+PIECE_FILL = 0.9
 #: Pieces one split makes at most (and at least two).
 MAX_PIECES = 100
 #: A query whose first page shows fewer pages than this in all is paged on, not split:

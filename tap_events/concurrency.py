@@ -162,7 +162,7 @@ def read_as_ready(
     *,
     workers: int,
     chunk_size: int,
-    chunks_buffered: int = 2,
+    chunks_buffered: int = 1,
 ) -> Iterator[tuple[int, W, list[T] | None]]:
     """(index, window or piece, records) as they arrive, and (index, window, None) once a window
     (with every piece of it, `ReadInPieces`) is whole.

@@ -137,7 +137,7 @@ def test_a_first_page_newest_first_tells_how_many_pages_the_query_holds():
     shuffled = values[50:] + values[:50]
     assert estimated_pages(shuffled, DAY, DAY + dt.timedelta(days=1), 100) is None
     assert pieces_for(None, 8) == 8
-    assert pieces_for(24, 8) == 30
+    assert pieces_for(24, 8) == 27
     assert pieces_for(10_000, 8) == 100
 
 
