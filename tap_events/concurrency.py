@@ -19,6 +19,7 @@ process open for longer.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import queue
 import threading
@@ -156,13 +157,59 @@ class _Schedule(t.Generic[W]):
             self.changed.notify_all()
 
 
+class _Demand:
+    """How many workers may hold a page the caller has not taken yet, from its request on.
+
+    All of them while the caller waits for pages (latency-bound: every worker keeps a request in
+    flight), one fewer each time a page waits for the caller (CPU-bound: more readers would only
+    contend with the caller for the interpreter, and hold pages in memory). So a run over a fast
+    network holds a few pages and threads busy, a run over a slow one `workers` requests in flight.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._limit = workers
+        self._held = 0
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def holding(self, stopped: threading.Event) -> Iterator[None]:
+        with self._changed:
+            while self._held >= self._limit and not stopped.is_set():
+                self._changed.wait(_POLL_SECONDS)
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._held -= 1
+                self._changed.notify()
+
+    def put(self, ready: queue.Queue[t.Any], item: t.Any, stopped: threading.Event) -> bool:
+        """Into the queue, waiting if it is full; a full queue means one reader fewer is enough."""
+        try:
+            ready.put_nowait(item)
+        except queue.Full:
+            with self._changed:
+                self._limit = max(1, self._limit - 1)
+            return _put(ready, item, stopped)
+        return True
+
+    def starved(self) -> None:
+        """The caller waits for a page: one more reader."""
+        with self._changed:
+            if self._limit < self._workers:
+                self._limit += 1
+                self._changed.notify()
+
+
 def read_as_ready(
     windows: Iterable[W],
     read: Callable[[W], Iterable[T]],
     *,
     workers: int,
     chunk_size: int,
-    chunks_buffered: int = 1,
+    chunks_buffered: int = 2,
 ) -> Iterator[tuple[int, W, list[T] | None]]:
     """(index, window or piece, records) as they arrive, and (index, window, None) once a window
     (with every piece of it, `ReadInPieces`) is whole.
@@ -186,16 +233,22 @@ def read_as_ready(
             yield index, window, None
         return
     schedule: _Schedule[W] = _Schedule(windows, lead=2 * workers)
-    ready: queue.Queue[t.Any] = queue.Queue(maxsize=workers * chunks_buffered)
+    ready: queue.Queue[t.Any] = queue.Queue(maxsize=chunks_buffered)
+    demand = _Demand(workers)
 
     def work() -> None:
         try:
             while (taken := schedule.take(stopped)) is not None:
                 index, window = taken
+                chunks = _chunks(read(window), chunk_size, stopped)
                 try:
-                    for chunk in _chunks(read(window), chunk_size, stopped):
-                        if not _put(ready, (index, window, chunk), stopped):
-                            return
+                    while True:
+                        with demand.holding(stopped):  # from the request to the queue
+                            chunk = next(chunks, None)
+                            if chunk is None:
+                                break
+                            if not demand.put(ready, (index, window, chunk), stopped):
+                                return
                 except ReadInPieces as split:
                     schedule.split(index, split.pieces)
                 whole = schedule.done(index)
@@ -212,7 +265,11 @@ def read_as_ready(
         for thread in threads:
             thread.start()
         while running:
-            item = ready.get()
+            try:
+                item = ready.get_nowait()
+            except queue.Empty:
+                demand.starved()
+                item = ready.get()
             if item is _DONE:
                 running -= 1
             elif isinstance(item, BaseException):

@@ -156,3 +156,56 @@ def test_a_record_near_a_boundary_is_admitted_once_and_the_others_always():
 
     assert [ledger.admit(near), ledger.admit(near)] == [True, False]
     assert [ledger.admit(far), ledger.admit(far)] == [True, True]
+
+
+class _Readers:
+    """Counts the workers inside a window's reader at once (from its request to its page)."""
+
+    def __init__(self, seconds_per_page: float) -> None:
+        self.inside = 0
+        self.peaks: list[int] = []
+        self.lock = threading.Lock()
+        self.seconds_per_page = seconds_per_page
+
+    def read(self, window: int):
+        for page in range(5):
+            with self.lock:
+                self.inside += 1
+                self.peaks.append(self.inside)
+            time.sleep(self.seconds_per_page)
+            with self.lock:
+                self.inside -= 1
+            yield (window, page)
+
+
+def test_while_the_caller_waits_for_pages_every_worker_keeps_a_request_in_flight():
+    readers = _Readers(seconds_per_page=0.02)
+
+    for _ in read_as_ready(range(16), readers.read, workers=4, chunk_size=1):
+        pass
+
+    assert max(readers.peaks) == 4
+
+
+def test_while_pages_wait_for_the_caller_fewer_workers_read_and_few_pages_are_held():
+    produced = 0
+    lock = threading.Lock()
+
+    def read(window: int):
+        nonlocal produced
+        for page in range(5):
+            with lock:
+                produced += 1
+            yield (window, page)
+
+    held = []
+    consumed = 0
+    for _, _, records in read_as_ready(range(40), read, workers=8, chunk_size=1):
+        if records is None:
+            continue
+        consumed += 1
+        held.append(produced - consumed)
+        time.sleep(0.002)  # the caller is the bottleneck
+
+    # Read but not yet taken: the queue's 2 and one page per reader; 8 readers would hold 10.
+    assert max(held[-100:]) <= 4
