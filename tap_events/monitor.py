@@ -13,7 +13,7 @@ from typing_extensions import override
 from tap_events.pagination import QueryPages
 from tap_events.responses import response_body, response_context
 from tap_events.result_cap import ResultCapSplitting
-from tap_events.timestamps import ceil_second, format_timestamp, normalize_timestamp, utc_now
+from tap_events.timestamps import ONE_SECOND, ceil_second, format_timestamp, normalize_timestamp, utc_now
 from tap_events.twilio import TwilioStream
 from tap_events.windows import UnsortedWindowStream
 
@@ -132,7 +132,11 @@ class MonitorAlertsStream(MonitorStream, ResultCapSplitting):
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         # Both bounds are inclusive ("on or after", "on or before"); the window's own end is asked
         # for too, in case Twilio compares to the millisecond, and `get_records` drops it.
-        return {"StartDate": format_timestamp(start), "EndDate": format_timestamp(ceil_second(end))}
+        # The lead is clamped to the retention again when the request is built: a piece of a busy
+        # window is sent a while after its range was computed (and a lead older than the
+        # retention is refused, with HTTP 400, not trimmed).
+        oldest = ceil_second(utc_now() - self.retention) + ONE_SECOND
+        return {"StartDate": format_timestamp(max(start, oldest)), "EndDate": format_timestamp(ceil_second(end))}
 
 
 STREAMS: list[type[Stream]] = [MonitorEventsStream, MonitorAlertsStream]
