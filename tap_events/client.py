@@ -24,7 +24,7 @@ from tap_events.batches import StateGate
 from tap_events.errors import APIRequestError, PartitionNotFoundError, ResultCapReached
 from tap_events.output import EventsWriter, ExtractionClock, selected_properties
 from tap_events.pagination import QueryPages
-from tap_events.responses import attach_context, response_body
+from tap_events.responses import WholeBodyAdapter, attach_context, response_body
 from tap_events.timestamps import Precision, normalize_timestamp, utc_now
 
 if t.TYPE_CHECKING:
@@ -136,6 +136,9 @@ class TapEventsStream(RESTStream[t.Any]):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.logger.addFilter(ROUTINE_LINES_TO_DEBUG)  # once per logger: `addFilter` skips a filter it has
+        adapter = WholeBodyAdapter()  # bodies read in one call (responses.py)
+        for scheme in ("https://", "http://"):
+            self.requests_session.mount(scheme, adapter)
 
     def describe_partition(self, context: Context | None) -> str:
         """`account AC…, workspace WS…`: the partition as warnings and the run report name it."""
