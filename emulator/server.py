@@ -14,6 +14,7 @@ import collections
 import contextlib
 import datetime as dt
 import email.utils
+import gzip
 import re
 import socket
 import threading
@@ -54,7 +55,8 @@ class Fault:
     kinds: `status` (an error answer with `status`, `code`, optional `retry_after`),
     `truncate` (200 with half the body), `not_json` (200 with an HTML body), `no_records`
     (200 with JSON that holds no records), `undated` (the first record's dates are null),
-    `reset` (connection closed without an answer), `delay` (answer after `delay` seconds).
+    `reset` (connection closed without an answer), `cut` (connection closed halfway through the
+    body), `delay` (answer after `delay` seconds).
     The first `skip` matching requests are answered normally.
     """
 
@@ -135,6 +137,9 @@ class Emulator:
         self.second_page_url: str | None = None
         #: Seconds added to every answer, to make a run slow enough to interrupt.
         self.latency = 0.0
+        #: How an answer's body is framed: "content-length" (as is), "gzip" (compressed when the
+        #: request accepts it, as Twilio's and Telnyx's edges do) or "chunked" (no Content-Length).
+        self.answer_framing = "content-length"
         #: Requests being answered now, and the most there were at once.
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -251,7 +256,7 @@ class Emulator:
                 limit_headers = self._enter_limits(request, limits)
             except HTTPError as refusal:  # answered at once: no latency, no fault
                 seen.status = refusal.response.status
-                self._send(handler, refusal.response, refusal.response.encode())
+                self._send(handler, request, refusal.response, refusal.response.encode())
                 return
             fault = self.faults.take(request.path)
             if fault and fault.kind == "reset":
@@ -281,18 +286,17 @@ class Emulator:
                 body = b'{"message": "Service temporarily in maintenance"}'
         # Out of the limits before the answer leaves: a client that sends its next request as soon
         # as it has this answer is never refused for this one.
-        self._send(handler, response, body)
+        self._send(handler, request, response, body, whole=not (fault and fault.kind == "cut"))
 
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, response: Response, body: bytes) -> None:
+    def _send(
+        self, handler: BaseHTTPRequestHandler, request: Request, response: Response, body: bytes, *, whole: bool = True
+    ) -> None:
         try:
             handler.send_response(response.status)
             handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(body)))
             for key, value in response.headers.items():
                 handler.send_header(key, value)
-            handler.end_headers()
-            handler.wfile.write(body)
+            self._write_body(handler, request, body, whole=whole)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
 
@@ -353,6 +357,33 @@ class Emulator:
     def telnyx_rate_limit_refusals(self, api_key: str = DEFAULT_TELNYX_API_KEY) -> int:
         """Telnyx requests of the API key refused with 429 (10011) for its rate limit."""
         return self._telnyx_rate_limit.refusals[api_key]
+
+    def _write_body(self, handler: BaseHTTPRequestHandler, request: Request, body: bytes, *, whole: bool) -> None:
+        """The body framed as `answer_framing` says. A body not `whole` (the `cut` fault: the
+        connection breaks mid-answer) stops halfway: its Content-Length promises more, or its
+        last chunk never comes."""
+        if self.answer_framing == "gzip" and "gzip" in request.headers.get("accept-encoding", ""):
+            body = gzip.compress(body, mtime=0)
+            handler.send_header("Content-Encoding", "gzip")
+        length = len(body)
+        if not whole:
+            body = body[: length // 2]
+        if self.answer_framing != "chunked":
+            handler.send_header("Content-Length", str(length))
+            handler.end_headers()
+            handler.wfile.write(body)
+        else:
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.end_headers()
+            for start in range(0, len(body), 1 << 16):
+                chunk = body[start : start + (1 << 16)]
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            if whole:
+                handler.wfile.write(b"0\r\n\r\n")
+        if not whole:
+            handler.close_connection = True
+            handler.wfile.flush()
+            handler.connection.shutdown(socket.SHUT_RDWR)
 
     def _count_records_sent(self, path: str, response: Response) -> None:
         if response.status != 200 or not isinstance(response.body, dict):

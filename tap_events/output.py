@@ -17,6 +17,7 @@ import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import orjson
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.contrib.msgspec import encoder as _ENCODER
 from singer_sdk.mapper import SameRecordTransform
@@ -26,6 +27,9 @@ from typing_extensions import override
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
+#: Whatever orjson would encode otherwise than the SDK's msgspec encoder is handed to the latter.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
 
 class EventsWriter(MsgSpecWriter):
     """msgspec encoding into a 1 MiB stdout buffer, flushed at every message but RECORD: a STATE
@@ -34,11 +38,8 @@ class EventsWriter(MsgSpecWriter):
 
     _stdout_seen: t.Any = None
     _output: t.Any = None
-    _line = bytearray(64)
-    #: (stream, version, time_extracted) and the bytes a RECORD line has before and after its record.
-    _framing: tuple[tuple[str, int | None, str], bytes, bytes] | None = None
 
-    def _stdout(self) -> t.Any:
+    def output(self) -> t.Any:
         """A 1 MiB buffer on the process's stdout; the stream itself when stdout was redirected
         to something without a file descriptor (as test runners do)."""
         if sys.stdout is not self._stdout_seen:
@@ -55,24 +56,9 @@ class EventsWriter(MsgSpecWriter):
                 atexit.register(self._output.flush)
         return self._output
 
-    def write_record(self, stream: str, record: dict[str, t.Any], time_extracted: str, version: int | None) -> None:
-        """The hot path: the line `format_message` would write for this RECORD, without building a
-        message; the bytes around the record change once per second at most."""
-        key = (stream, version, time_extracted)
-        if self._framing is None or self._framing[0] != key:
-            head = b'{"type":"RECORD","stream":' + _ENCODER.encode(stream) + b',"record":'
-            tail = (b',"version":%d' % version if version is not None else b"") + b',"time_extracted":'
-            self._framing = key, head, tail + _ENCODER.encode(time_extracted) + b"}\n"
-        _, head, tail = self._framing
-        line = self._line
-        line[:] = head
-        _ENCODER.encode_into(record, line, len(head))
-        line += tail
-        self._stdout().write(line)
-
     @override
     def write_message(self, message: Message) -> None:
-        output = self._stdout()
+        output = self.output()
         output.write(self.format_message(message))
         if not isinstance(message, RecordMessage):
             output.flush()
@@ -94,19 +80,49 @@ def selected_properties(stream: Stream) -> frozenset[str] | None:
     return frozenset(name for name in stream.schema["properties"] if mask[("properties", name)])
 
 
-class ExtractionClock:
-    """`time_extracted` for RECORD messages, formatted once per second rather than per record."""
+class RecordLines:
+    """The RECORD lines of one stream, as `EventsWriter.format_message` would write them, without
+    building a message per record: each record is projected on the selected properties and
+    encoded between bytes made again once per second (`time_extracted`), or when the stream's
+    version changes.
 
-    def __init__(self) -> None:
-        self._second = -1
-        self._text = ""
+    orjson encodes a record twice as fast as msgspec; whatever it would encode otherwise than
+    the SDK's msgspec encoder, or not at all (dates, decimals, bytes, integers over 64 bits),
+    is handed to the latter, so that every line is the one the SDK's writer would have written.
+    """
 
-    def now(self) -> str:
-        second = int(time.time())
-        if second != self._second:
-            self._second = second
-            self._text = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(second))
-        return self._text
+    def __init__(self, writer: EventsWriter, stream: str, keep: frozenset[str]) -> None:
+        self.writer = writer
+        self.keep = keep
+        self._stream = _ENCODER.encode(stream)
+        self._renew_at = 0.0
+        self._version: int | None = None
+        self._head = self._tail = b""
+
+    def _frame(self, now: float, version: int | None) -> None:
+        second = int(now)
+        self._renew_at, self._version = second + 1.0, version
+        extracted = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(second))
+        self._head = b'{"type":"RECORD","stream":' + self._stream + b',"record":'
+        self._tail = (
+            (b',"version":%d' % version if version is not None else b"")
+            + b',"time_extracted":'
+            + _ENCODER.encode(extracted)
+            + b"}\n"
+        )
+
+    def write(self, record: dict[str, t.Any], version: int | None) -> None:
+        now = time.time()
+        if now >= self._renew_at or version != self._version:
+            self._frame(now, version)
+        keep = self.keep
+        if not keep.issuperset(record):
+            record = {name: value for name, value in record.items() if name in keep}
+        try:
+            body = orjson.dumps(record, option=_ORJSON_OPTIONS)
+        except orjson.JSONEncodeError:
+            body = _ENCODER.encode(record)
+        self.writer.output().write(b"".join((self._head, body, self._tail)))
 
 
 @contextmanager

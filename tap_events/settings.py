@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft7Validator
 from singer_sdk import typing as th
 
+from tap_events.client import MAX_REQUESTS_IN_FLIGHT
 from tap_events.timestamps import parse_timestamp, utc_now
 from tap_events.twilio import twilio_accounts
 from tap_events.windows import DEFAULT_HISTORY
@@ -32,7 +33,7 @@ WHOLE_NUMBERS = {  # setting: (minimum, maximum)
     "twilio_alerts_max_buffering_minutes": (0, 1440),
     "max_request_retries": (0, None),
     "request_timeout_seconds": (1, None),
-    "max_concurrent_requests": (1, 16),
+    "max_concurrent_requests": (1, MAX_REQUESTS_IN_FLIGHT),
     "progress_interval_seconds": (0, None),
 }
 

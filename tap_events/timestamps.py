@@ -7,16 +7,19 @@ value is written in a fixed-width UTC form: `Z` suffix, a fixed number of fracti
 from __future__ import annotations
 
 import datetime as dt
-import re
 import typing as t
 
 ONE_SECOND = dt.timedelta(seconds=1)
 #: How many fraction digits a stream's timestamps carry.
 Precision = t.Literal["seconds", "milliseconds", "microseconds"]
 _SECONDS = "%Y-%m-%dT%H:%M:%S"
-_CANONICAL = {
-    precision: re.compile(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d{fraction}Z")
-    for precision, fraction in (("seconds", ""), ("milliseconds", r"\.\d{3}"), ("microseconds", r"\.\d{6}"))
+#: A timestamp is canonical when, encoded with its digits turned to 9s, it is its precision's shape:
+#: a C-speed check (a regex takes three times as long), done twice per record (monitor.py, windows.py).
+DIGITS_TO_NINES = bytes.maketrans(b"0123456789", b"9999999999")
+CANONICAL_SHAPES: dict[Precision, bytes] = {
+    "seconds": b"9999-99-99T99:99:99Z",
+    "milliseconds": b"9999-99-99T99:99:99.999Z",
+    "microseconds": b"9999-99-99T99:99:99.999999Z",
 }
 
 
@@ -51,7 +54,7 @@ def format_timestamp(value: dt.datetime, precision: Precision = "seconds") -> st
 
 def normalize_timestamp(value: str, precision: Precision = "seconds") -> str:
     """`value` in the canonical form of `precision`; values already in it are returned as they are."""
-    if _CANONICAL[precision].fullmatch(value):
+    if value.encode().translate(DIGITS_TO_NINES) == CANONICAL_SHAPES[precision]:
         return value
     return format_timestamp(parse_timestamp(value), precision)
 

@@ -26,7 +26,14 @@ from tap_events.concurrency import ReadInPieces, WholeWindows, read_ahead, read_
 from tap_events.errors import APIRequestError, PartitionNotFoundError
 from tap_events.report import StreamProgress
 from tap_events.responses import response_body, response_context
-from tap_events.timestamps import format_timestamp, normalize_timestamp, parse_timestamp, utc_now
+from tap_events.timestamps import (
+    CANONICAL_SHAPES,
+    DIGITS_TO_NINES,
+    format_timestamp,
+    normalize_timestamp,
+    parse_timestamp,
+    utc_now,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -387,6 +394,7 @@ class UnsortedWindowStream(TimeWindowStream):
     def read_windows(self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
         start, end = self.sync_start(context), self.sync_end()
         key, precision = self.replication_key or "", self.timestamp_precision
+        shape, nines, normalize = CANONICAL_SHAPES[precision], DIGITS_TO_NINES, normalize_timestamp
         progress = WindowProgress()
         windows = self.window_contexts(context, start, end)
         lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
@@ -407,13 +415,15 @@ class UnsortedWindowStream(TimeWindowStream):
             newest, undated, outside = "", 0, 0
             for record in records:
                 value = record.get(key)
-                if value and low <= (value := normalize_timestamp(value, precision)) < high:
-                    record[key] = value
+                if not value:
+                    undated += 1
+                    continue
+                if value.encode().translate(nines) != shape:  # rare: the APIs answer in the canonical form
+                    value = record[key] = normalize(value, precision)
+                if low <= value < high:
                     yield record
                     if value > newest:  # after the yield: the SDK has written the record
                         newest = value
-                elif not value:
-                    undated += 1
                 else:
                     outside += 1
             progress.note(index, newest)
