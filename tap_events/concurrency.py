@@ -49,17 +49,19 @@ def _put(chunks: queue.Queue[t.Any], item: t.Any, stopped: threading.Event) -> b
 
 
 def _chunks(records: Iterable[T], size: int, stopped: threading.Event) -> Iterator[list[T]]:
-    """Records in lists of `size`; the stop flag is checked before each record, so a worker
-    stops without asking for another page."""
+    """Records in lists of `size` (a page); the stop flag is checked after each list, so a worker
+    stops without asking for more than another page."""
     chunk: list[T] = []
+    append = chunk.append
     try:
         for record in records:
-            if stopped.is_set():
-                return
-            chunk.append(record)
+            append(record)
             if len(chunk) >= size:
                 yield chunk
+                if stopped.is_set():
+                    return
                 chunk = []
+                append = chunk.append
     except ReadInPieces:
         if chunk:  # the records read before the window split are delivered
             yield chunk

@@ -13,7 +13,7 @@ from typing_extensions import override
 from tap_events.pagination import QueryPages
 from tap_events.responses import response_body, response_context
 from tap_events.result_cap import ResultCapSplitting
-from tap_events.timestamps import ONE_SECOND, ceil_second, format_timestamp, normalize_timestamp, utc_now
+from tap_events.timestamps import ONE_SECOND, ceil_second, format_timestamp, normalize_timestamps, utc_now
 from tap_events.twilio import TwilioStream
 from tap_events.windows import UnsortedWindowStream
 
@@ -65,7 +65,7 @@ class MonitorEventsStream(MonitorStream):
         """
         key = self.replication_key or ""
         records = response_body(response)[self.records_key]
-        values = [normalize_timestamp(value) for record in records if (value := record.get(key))]
+        values = normalize_timestamps([value for record in records if (value := record.get(key))])
         if not values:
             return False
         newest_first = all(newer >= older for newer, older in itertools.pairwise(values))

@@ -59,6 +59,15 @@ def normalize_timestamp(value: str, precision: Precision = "seconds") -> str:
     return format_timestamp(parse_timestamp(value), precision)
 
 
+def normalize_timestamps(values: list[str], precision: Precision = "seconds") -> list[str]:
+    """`normalize_timestamp` of each value; a list already canonical, as the APIs answer, is
+    recognised in one call and returned as it is."""
+    joined = "|".join(values).encode().translate(DIGITS_TO_NINES) + b"|"  # "|" is in no shape
+    if joined == (CANONICAL_SHAPES[precision] + b"|") * len(values):
+        return values
+    return [normalize_timestamp(value, precision) for value in values]
+
+
 def floor_second(value: dt.datetime) -> dt.datetime:
     return value.replace(microsecond=0)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_events.timestamps import normalize_timestamp
+from tap_events.timestamps import normalize_timestamp, normalize_timestamps
 
 CANONICAL = {
     "seconds": "2026-11-29T05:31:20Z",
@@ -48,3 +48,10 @@ ARABIC_INDIC_DATE = "\u0662\u0660\u0662\u0666-\u0661\u0661-\u0662\u0669T05:31:20
 def test_digits_of_another_script_are_not_taken_as_canonical():
     with pytest.raises(ValueError, match="isoformat"):
         normalize_timestamp(ARABIC_INDIC_DATE)
+
+
+def test_a_page_of_canonical_values_is_taken_as_it_is_and_any_other_page_value_by_value():
+    canonical = ["2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z"]
+
+    assert normalize_timestamps(canonical) is canonical
+    assert normalize_timestamps(["2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01Z"]) == canonical
