@@ -591,7 +591,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stream", choices=STREAMS, default=STREAMS[0])
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument(
-        "--max-concurrent-requests", type=int, help="the tap's max_concurrent_requests (default: the tap's, 4)"
+        "--max-concurrent-requests", type=int, help="the tap's max_concurrent_requests (default: the tap's, 8)"
     )
     parser.add_argument(
         "--variants",
