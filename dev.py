@@ -110,7 +110,12 @@ def test() -> None:
     run(PYTHON, "-m", "ruff", "check", ".", env=env)
     run(PYTHON, "-m", "ruff", "format", "--check", ".", env=env)
     run(PYTHON, "-m", "mypy", "tap_events", "emulator", "tests", "benchmarks", "scripts", env=env)
-    run(PYTHON, "-m", "pytest", *sys.argv[2:], env=env)
+    arguments = sys.argv[2:]
+    if not any(argument.startswith(("-n", "--numprocesses")) for argument in arguments):
+        # One worker per CPU (at most 4): the tests wait on subprocesses and the emulator more
+        # than they compute. Meltano runs take turns (`meltano_helpers.one_meltano_run_at_a_time`).
+        arguments = ["-n", str(min(4, os.cpu_count() or 1)), *arguments]
+    run(PYTHON, "-m", "pytest", *arguments, env=env)
 
 
 def main() -> None:

@@ -355,6 +355,12 @@ def project_lock(name: str) -> t.Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def one_meltano_run_at_a_time() -> contextlib.AbstractContextManager[None]:
+    """Meltano writes each run's catalog, config and state files in the project's `.meltano/run/`:
+    two runs at once (pytest-xdist workers) would read each other's half-written files."""
+    return project_lock("meltano-run")
+
+
 @functools.cache
 def install_plugins() -> None:
     """`meltano install` once per test session (quick when the plugins' venvs are current)."""
@@ -417,15 +423,16 @@ def meltano_env(
 
 def meltano(*arguments: str, env: dict[str, str], timeout: float = 300, expect_success: bool = True) -> MeltanoRun:
     """Runs `meltano ARGUMENTS` in the project; an unexpected failure shows the end of its log."""
-    result = subprocess.run(
-        [str(MELTANO), *arguments],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    with one_meltano_run_at_a_time():
+        result = subprocess.run(
+            [str(MELTANO), *arguments],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     run = MeltanoRun(result.returncode, result.stdout + result.stderr)
     if expect_success:
         assert run.returncode == 0, f"meltano {' '.join(arguments)} failed:\n{run.output[-6000:]}"

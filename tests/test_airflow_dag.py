@@ -36,6 +36,7 @@ from tests.meltano_helpers import (
     base_environment,
     expected_keys,
     install_plugins,
+    one_meltano_run_at_a_time,
     project_lock,
     small_emulator,
     start_date,
@@ -270,15 +271,16 @@ def dag_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagRun]:
             environment[f"TAP_EVENTS_{setting}_BASE_URL"] = emulator.base_url
         output = ""
         for command in (["db", "migrate"], ["dags", "test", DAG_ID]):
-            result = subprocess.run(
-                [str(bin_dir / "airflow"), *command],
-                env=environment,
-                cwd=home,
-                capture_output=True,
-                text=True,
-                timeout=420,
-                check=False,
-            )
+            with one_meltano_run_at_a_time():  # the DAG's tasks run Meltano in the project
+                result = subprocess.run(
+                    [str(bin_dir / "airflow"), *command],
+                    env=environment,
+                    cwd=home,
+                    capture_output=True,
+                    text=True,
+                    timeout=420,
+                    check=False,
+                )
             output += result.stdout + result.stderr
             (home / "commands.log").write_text(output)
             assert result.returncode == 0, output[-8000:]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.meltano_helpers import ROOT, base_environment, install_plugins
+from tests.meltano_helpers import ROOT, base_environment, install_plugins, one_meltano_run_at_a_time
 from tests.warehouses import DuckDBWarehouse
 
 #: The issue's bound on the console after set-up, for the default data set.
@@ -39,15 +39,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     workdir = tmp_path_factory.mktemp("demo")
     env = {**base_environment(), "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}"}
     script = "import dev, pathlib, sys; dev.demo_pipeline(pathlib.Path(sys.executable), pathlib.Path(sys.argv[1]))"
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(workdir)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    with one_meltano_run_at_a_time():
+        result = subprocess.run(
+            [sys.executable, "-c", script, str(workdir)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
     console = (result.stdout + result.stderr).splitlines()
     assert result.returncode == 0, "\n".join(console[-60:])
     return Demo(console, workdir / "output")
