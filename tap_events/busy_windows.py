@@ -52,12 +52,12 @@ MIN_PAGES_TO_SPLIT = 3
 class BusyWindow(Exception):
     """A query's first page links a next one: the query is better read as pieces."""
 
-    def __init__(self, context: t.Mapping[str, t.Any], values: list[str]) -> None:
+    def __init__(self, context: t.Mapping[str, t.Any], estimate: float | None) -> None:
         super().__init__("busy window")
         #: The context of the query that was busy (a window, or a piece of one).
         self.context = context
-        #: The replication values of its first page, in the order served.
-        self.values = values
+        #: How many pages the query holds (`estimated_pages`), None when its first page cannot tell.
+        self.estimate = estimate
 
 
 class SplitLedger:

@@ -258,10 +258,6 @@ class TimeWindowStream(TapEventsStream):
         )
 
     def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
-        """Every record of one window (or piece of one) for `read_windows`."""
-        return self.read_window_kept(window, refused)
-
-    def read_window_kept(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
         """`window_records`, except that an API refusing a window for being older than it keeps
         (HTTP 400 for a window that starts before `oldest_kept`) is not the end of the run: the
         part it no longer keeps goes to `refused`, and the rest of the window is read."""
@@ -435,7 +431,7 @@ class UnsortedWindowStream(TimeWindowStream):
     @override
     def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
         """A window whose first page links another is read as pieces (busy_windows.py)."""
-        records = self.read_window_kept(window, refused)
+        records = super().read_window(window, refused)
         if window.get("split_if_busy"):
             records = self.split_when_busy(records)
         ledger: SplitLedger | None = window.get("split")
@@ -458,7 +454,7 @@ class UnsortedWindowStream(TimeWindowStream):
             return last  # a piece whose page order tells nothing of its size is paged through
         if estimate is not None and estimate < MIN_PAGES_TO_SPLIT:
             return last
-        raise BusyWindow(context, values)
+        raise BusyWindow(context, estimate)
 
     def split_when_busy(self, records: Iterator[dict]) -> Iterator[dict]:
         """The records, or `ReadInPieces` after the first page of a busy query, whose records are
@@ -480,8 +476,7 @@ class UnsortedWindowStream(TimeWindowStream):
         the window's bounds and sharing one `SplitLedger`."""
         context = busy.context
         start, end = context["query_start"], context["query_end"]
-        estimate = estimated_pages(busy.values, start, end, int(self.config["page_size"]))
-        cuts = piece_bounds(start, end, pieces_for(estimate, self.max_concurrent_requests))
+        cuts = piece_bounds(start, end, pieces_for(busy.estimate, self.max_concurrent_requests))
         ledger = context.get("split") or SplitLedger(
             self.primary_keys[0], self.filter_fields or (self.replication_key or "",), self.timestamp_precision
         )

@@ -363,8 +363,9 @@ def one_meltano_run_at_a_time() -> contextlib.AbstractContextManager[None]:
 
 @functools.cache
 def install_plugins() -> None:
-    """`meltano install` once per test session (quick when the plugins' venvs are current)."""
-    with project_lock("meltano-install"):
+    """`meltano install` once per test session (quick when the plugins' venvs are current); never
+    while another worker's Meltano runs with the plugins it would rebuild."""
+    with one_meltano_run_at_a_time():
         _install_plugins()
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import subprocess
 import typing as t
 from dataclasses import dataclass
 
@@ -19,8 +18,6 @@ from emulator.telnyx import TelnyxAPI
 from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, SERVERLESS_LOGS, TASKROUTER_EVENTS, TELNYX_AUDIT_EVENTS
 from tests.meltano_helpers import (
     DEFAULT_ACCOUNT,
-    MELTANO,
-    ROOT,
     Key,
     api,
     emulated_records,
@@ -154,17 +151,9 @@ def test_without_a_seed_the_hashed_recipe_fails_before_loading_a_clear_value(tmp
     with small_emulator() as emulator:
         env = meltano_env(emulator, tmp_path, since)
         env.pop("PII_HASH_SEED", None)
-        result = subprocess.run(
-            [str(MELTANO), "run", "tap-events--pii-hashed", "target-duckdb"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        result = meltano("run", "tap-events--pii-hashed", "target-duckdb", env=env, expect_success=False)
     assert result.returncode != 0
-    assert "hash_seed" in result.stdout + result.stderr
+    assert "hash_seed" in result.output
     clear = clear_values(emulator, since, PERSONAL_FIELDS)
     assert leaks(DuckDBWarehouse(tmp_path / "warehouse.duckdb"), clear) == []
 
