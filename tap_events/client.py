@@ -243,7 +243,12 @@ class TapEventsStream(RESTStream[t.Any]):
     def request_limit(self, context: Context | None) -> AdaptiveLimit:
         """The requests in flight allowed for the partition's credential (concurrency.py)."""
         tap = t.cast("TapEvents", self._tap)
-        return tap.account_limits.of(self.credential_of(context), int(self.config.get("max_concurrent_requests", 8)))
+        return tap.account_limits.of(self.credential_of(context), self.max_concurrent_requests)
+
+    @property
+    def max_concurrent_requests(self) -> int:
+        """Requests in flight per credential at most, and worker threads of a windowed partition."""
+        return int(self.config.get("max_concurrent_requests", 8))
 
     def too_many_requests(
         self, limit: AdaptiveLimit, generation: int, response: requests.Response, context: Context | None

@@ -346,10 +346,6 @@ class TimeWindowStream(TapEventsStream):
                 self.replication_key,
             )
 
-    @property
-    def max_concurrent_requests(self) -> int:
-        return int(self.config.get("max_concurrent_requests", 8))
-
     def window_contexts(self, context: Context | None, start: dt.datetime, end: dt.datetime) -> list[Context]:
         """The context of each window of [start, end), oldest first."""
         return [self.window_context(context or {}, *window) for window in self.windows(start, end)]
