@@ -626,6 +626,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     targets.add_argument("--quick", action="store_true", help="with --targets: skip the 1,000,000-event memory run")
     targets.add_argument("--only", help="with --targets: only these, e.g. 2,3 (default: 1,2,3,4)")
+    targets.add_argument(
+        "--cpu-runs",
+        type=int,
+        default=7,
+        help="with --targets: timed rounds of target 4's variants (7: one program's CPU seconds vary by "
+        "up to 40%% between rounds on a shared machine, and a median of more rounds varies less)",
+    )
     # Tests only: every size of the targets times this (a tiny end-to-end run).
     targets.add_argument("--targets-scale", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

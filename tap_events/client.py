@@ -48,8 +48,6 @@ PARTITION_KEYS = (
 #: The largest `max_concurrent_requests` (settings.py): each stream keeps that many connections.
 MAX_REQUESTS_IN_FLIGHT = 16
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-#: Records added to the METRIC record count at once by the fast loop (`_sync_records`).
-RECORDS_COUNTED_AT_ONCE = 1000
 #: How the SDK's `request_records` starts its line about a page without records.
 EMPTY_PAGE_MESSAGE = "Pagination stopped after"
 
@@ -423,20 +421,30 @@ class TapEventsStream(RESTStream[t.Any]):
         if lines is None:
             super()._write_record_message(record)
             return
-        lines.write(record, self._stream_version)
+        lines.write([record], self._stream_version)
         self.state_manager.is_flushed = False
+
+    #: Whether the SDK's bookmark follows each record written (`_increment_stream_state`); not
+    #: where a stream moves it over whole windows itself (`UnsortedWindowStream`).
+    bookmark_follows_each_record: t.ClassVar[bool] = True
+
+    def get_record_pages(self, context: Context | None) -> Iterator[list[dict]]:
+        """`get_records` a page at a time, for `_sync_records`: a page is written before the next
+        is asked for. A stream that reads records one by one gives pages of one."""
+        for record in self.get_records(context):
+            yield [record]
 
     @override
     def _sync_records(
         self, context: Context | None = None, *, write_messages: bool = True
     ) -> Generator[dict, t.Any, t.Any]:
-        """The SDK's loop (singer-sdk 0.54's, step for step), trimmed for a record on the fast path.
+        """The SDK's loop (singer-sdk 0.54's, step for step), a page at a time on the fast path.
 
         Per record, the SDK's loop calls six methods, of which the dry-run limit, the child
-        context and a clock read for the METRIC count do nothing here: a quarter of a record's
-        CPU. Records are counted for the METRIC lines by the thousand (and at the end), and
-        written as `_process_record` and `_write_record_message` would. BATCH, stream maps,
-        child streams and `--test` (a record limit) take the SDK's loop.
+        context and a clock read for the METRIC count do nothing here. This loop takes a page
+        (`get_record_pages`), writes its lines at once (`RecordLines.write`), moves the bookmark
+        over it where it follows each record, and writes STATE as the SDK would, after the page.
+        BATCH, stream maps, child streams and `--test` (a record limit) take the SDK's loop.
         """
         lines = self._record_lines
         if (
@@ -451,7 +459,8 @@ class TapEventsStream(RESTStream[t.Any]):
         record_counter, timer = self.get_record_counter(), self.get_sync_timer()
         state_manager = self.state_manager
         post_process = self.post_process if self.post_processes else None
-        record_index = 0
+        state_every = self.STATE_MSG_FREQUENCY
+        records_written = 0
         with record_counter, timer:
             for context_element in ([context] if context is not None else self.partitions) or [{}]:
                 record_counter.with_context(context_element)
@@ -460,27 +469,22 @@ class TapEventsStream(RESTStream[t.Any]):
                 state_partition_context = self._get_state_partition_context(current_context)
                 self._write_starting_replication_value(current_context)
                 partition_keys = tuple((state_partition_context or {}).items())
-                uncounted = 0
-                try:
-                    for raw in self.get_records(current_context):
-                        record = raw if post_process is None else post_process(raw, current_context)
-                        if record is None:
-                            continue
-                        for key, value in partition_keys:
+                for page in self.get_record_pages(current_context):
+                    if post_process is not None:
+                        page = [record for raw in page if (record := post_process(raw, current_context)) is not None]
+                    for key, value in partition_keys:
+                        for record in page:
                             record.setdefault(key, value)
-                        lines.write(record, self._stream_version)
-                        state_manager.is_flushed = False
-                        self._increment_stream_state(record, context=current_context)
-                        if (record_index + 1) % self.STATE_MSG_FREQUENCY == 0:
-                            self._write_state_message()
-                        uncounted += 1
-                        if uncounted == RECORDS_COUNTED_AT_ONCE:
-                            record_counter.increment(uncounted)
-                            uncounted = 0
-                        yield record
-                        record_index += 1
-                finally:
-                    record_counter.increment(uncounted)
+                    lines.write(page, self._stream_version)
+                    state_manager.is_flushed = False
+                    if self.bookmark_follows_each_record:
+                        for record in page:
+                            self._increment_stream_state(record, context=current_context)
+                    before, records_written = records_written, records_written + len(page)
+                    if records_written // state_every > before // state_every:
+                        self._write_state_message()
+                    record_counter.increment(len(page))
+                    yield from page
                 if current_context == state_partition_context:
                     self._finalize_state(self.get_context_state(current_context))
         if not context:

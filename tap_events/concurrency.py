@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import itertools
 import queue
 import threading
 import time
@@ -49,25 +50,22 @@ def _put(chunks: queue.Queue[t.Any], item: t.Any, stopped: threading.Event) -> b
 
 
 def _chunks(records: Iterable[T], size: int, stopped: threading.Event) -> Iterator[list[T]]:
-    """Records in lists of `size` (a page); the stop flag is checked after each list, so a worker
-    stops without asking for more than another page."""
-    chunk: list[T] = []
-    append = chunk.append
-    try:
-        for record in records:
-            append(record)
-            if len(chunk) >= size:
+    """Records in lists of `size` (a page), each filled in C (`list.extend`, which keeps what it
+    took before an exception); the stop flag is checked after each list, so a worker stops
+    without asking for more than another page."""
+    records = iter(records)
+    while True:
+        chunk: list[T] = []
+        try:
+            chunk.extend(itertools.islice(records, size))
+        except ReadInPieces:
+            if chunk:  # the records read before the window split are delivered
                 yield chunk
-                if stopped.is_set():
-                    return
-                chunk = []
-                append = chunk.append
-    except ReadInPieces:
-        if chunk:  # the records read before the window split are delivered
+            raise
+        if chunk:
             yield chunk
-        raise
-    if chunk:
-        yield chunk
+        if len(chunk) < size or stopped.is_set():
+            return
 
 
 class WholeWindows:

@@ -82,9 +82,9 @@ def selected_properties(stream: Stream) -> frozenset[str] | None:
 
 class RecordLines:
     """The RECORD lines of one stream, as `EventsWriter.format_message` would write them, without
-    building a message per record: each record is projected on the selected properties and
+    building a message per record: a page's records are projected on the selected properties and
     encoded between bytes made again once per second (`time_extracted`), or when the stream's
-    version changes.
+    version changes, and written in one call.
 
     orjson encodes a record twice as fast as msgspec; whatever it would encode otherwise than
     the SDK's msgspec encoder, or not at all (dates, decimals, bytes, integers over 64 bits),
@@ -97,7 +97,7 @@ class RecordLines:
         self._stream = _ENCODER.encode(stream)
         self._renew_at = 0.0
         self._version: int | None = None
-        self._head = self._tail = b""
+        self._head = self._tail = self._between = b""
 
     def _frame(self, now: float, version: int | None) -> None:
         second = int(now)
@@ -110,19 +110,40 @@ class RecordLines:
             + _ENCODER.encode(extracted)
             + b"}\n"
         )
+        self._between = self._tail + self._head
 
-    def write(self, record: dict[str, t.Any], version: int | None) -> None:
+    def write(self, records: list[dict[str, t.Any]], version: int | None) -> None:
+        """One line per record, written at once (a page: one clock read, one write)."""
+        if not records:
+            return
         now = time.time()
         if now >= self._renew_at or version != self._version:
             self._frame(now, version)
         keep = self.keep
-        if not keep.issuperset(record):
-            record = {name: value for name, value in record.items() if name in keep}
+        if all(map(keep.issuperset, records)):
+            # orjson gives every record the same key objects: a set holding those very objects
+            # finds them by identity, without comparing strings (a few percent of a record's CPU).
+            self.keep = frozenset(records[-1]).union(keep)
+        else:
+            records = [
+                record if keep.issuperset(record) else {name: value for name, value in record.items() if name in keep}
+                for record in records
+            ]
         try:
-            body = orjson.dumps(record, option=_ORJSON_OPTIONS)
+            bodies = [orjson.dumps(record, option=_ORJSON_OPTIONS) for record in records]
         except orjson.JSONEncodeError:
-            body = _ENCODER.encode(record)
-        self.writer.output().write(b"".join((self._head, body, self._tail)))
+            bodies = [_encoded(record) for record in records]
+        output = self.writer.output()
+        output.write(self._head)
+        output.write(self._between.join(bodies))  # copied once, the page's lines in one piece
+        output.write(self._tail)
+
+
+def _encoded(record: dict[str, t.Any]) -> bytes:
+    try:
+        return orjson.dumps(record, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(record)
 
 
 @contextmanager

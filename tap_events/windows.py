@@ -261,19 +261,22 @@ class TimeWindowStream(TapEventsStream):
         """`window_records`, except that an API refusing a window for being older than it keeps
         (HTTP 400 for a window that starts before `oldest_kept`) is not the end of the run: the
         part it no longer keeps goes to `refused`, and the rest of the window is read."""
-        yielded = False
+        records = iter(self.window_records(window))
         try:
-            for record in self.window_records(window):
-                yielded = True
-                yield record
+            first = next(records)  # a refusal comes before any record
+        except StopIteration:
+            return
         except APIRequestError as exc:
             start, end = window["window_start"], window["window_end"]
             oldest = self.oldest_kept()
-            if exc.status != 400 or yielded or oldest is None or start >= oldest:
+            if exc.status != 400 or oldest is None or start >= oldest:
                 raise
             refused.append((start, min(end, oldest)))
             if end > oldest:
                 yield from self.window_records(self.window_context(window, oldest, end))
+            return
+        yield first
+        yield from records
 
     def end_partition(
         self,
@@ -311,6 +314,11 @@ class TimeWindowStream(TapEventsStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        for page in self.get_record_pages(context):
+            yield from page
+
+    @override
+    def get_record_pages(self, context: Context | None) -> Iterator[list[dict]]:
         """The partition's windows, read by the strategy (`read_windows`); a partition that fails
         ends with its STATE claiming only records written (`rewind_to_committed`)."""
         if self.refused_earlier(context):
@@ -328,8 +336,11 @@ class TimeWindowStream(TapEventsStream):
         self.end_partition(context, refused, read_before)
         self.progress.partition_end(self.describe_partition(context))
 
-    def read_windows(self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
-        """Every record of the partition's windows; `refused` collects the windows refused as too old."""
+    def read_windows(
+        self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
+    ) -> Iterator[list[dict]]:
+        """Every record of the partition's windows, a page at a time, each page written before the
+        next is asked for; `refused` collects the windows refused as too old."""
         raise NotImplementedError
 
     def rewind_to_committed(self, context: Context | None) -> None:
@@ -362,9 +373,9 @@ class TimeWindowStream(TapEventsStream):
             "split_if_busy": self.splits_busy_windows and self.max_concurrent_requests > 1,
         }
 
-    def window_records(self, window: Context) -> Iterator[dict]:
+    def window_records(self, window: Context) -> Iterable[dict]:
         """All records the API returns for one window; overridden where windows must split."""
-        yield from self.request_records(window)
+        return self.request_records(window)
 
 
 class UnsortedWindowStream(TimeWindowStream):
@@ -378,12 +389,16 @@ class UnsortedWindowStream(TimeWindowStream):
 
     is_sorted = False
 
+    bookmark_follows_each_record = False
+
     @override
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         """The newest value of each window is kept in `read_windows` and promoted in `commit_windows`."""
 
     @override
-    def read_windows(self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
+    def read_windows(
+        self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
+    ) -> Iterator[list[dict]]:
         start, end = self.sync_start(context), self.sync_end()
         key, precision = self.replication_key or "", self.timestamp_precision
         shape, nines, normalize = CANONICAL_SHAPES[precision], DIGITS_TO_NINES, normalize_timestamp
@@ -404,7 +419,8 @@ class UnsortedWindowStream(TimeWindowStream):
             # Replication values made canonical here compare with the bounds as strings.
             low = format_timestamp(window["window_start"], precision)
             high = format_timestamp(window["window_end"], precision)
-            newest, undated, outside = "", 0, 0
+            page: list[dict] = []
+            undated = 0
             for record in records:
                 value = record.get(key)
                 if not value:
@@ -413,14 +429,13 @@ class UnsortedWindowStream(TimeWindowStream):
                 if value.encode().translate(nines) != shape:  # rare: the APIs answer in the canonical form
                     value = record[key] = normalize(value, precision)
                 if low <= value < high:
-                    yield record
-                    if value > newest:  # after the yield: the SDK has written the record
-                        newest = value
-                else:
-                    outside += 1
-            progress.note(index, newest)
+                    page.append(record)
+            if page:
+                newest = max(record[key] for record in page)
+                yield page
+                progress.note(index, newest)  # after the yield: the SDK has written the page
             # Counted per chunk, after the SDK wrote its records: nothing per record on the hot path.
-            report.records(self.name, partition, len(records) - undated - outside)
+            report.records(self.name, partition, len(page))
             lines.tick()
             self.warn_undated(undated)
 
@@ -566,8 +581,10 @@ class SortedWindowStream(TimeWindowStream):
             super()._increment_stream_state(latest_record, context=context)
 
     @override
-    def read_windows(self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
-        """Windows read ahead and written in order."""
+    def read_windows(
+        self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
+    ) -> Iterator[list[dict]]:
+        """Windows read ahead and written in order, a page at a time: STATE after each."""
         committed = self.bookmark(context)
         if committed is not None:
             # Canonical, so that `_increment_stream_state` compares records with it as strings.
@@ -581,7 +598,6 @@ class SortedWindowStream(TimeWindowStream):
         lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
         windows = self.window_contexts(context, start, end)
         lines.add_windows(len(windows))
-        written = 0  # since the last page end: counted in the run report at each page's end
         # Windows whole and in order: STATE after a page claims every record written before it.
         for window, records in read_ahead(
             windows,
@@ -591,11 +607,14 @@ class SortedWindowStream(TimeWindowStream):
         ):
             window_start, window_end = window["window_start"], window["window_end"]
             seen: set[str] = set()  # this window's primary keys
+            page: list[dict] = []
             for record in records:
                 if isinstance(record, PageEnd):
+                    if page:
+                        yield page
                     committed = self._committed = self.commit_page(context, committed)
-                    report.records(self.name, partition, written)
-                    written = 0
+                    report.records(self.name, partition, len(page))
+                    page = []
                     lines.tick()
                     continue
                 value = record.get(key)
@@ -615,14 +634,18 @@ class SortedWindowStream(TimeWindowStream):
                         f"{self.order_asked} was asked; STATE could claim records not yet read, so "
                         "reading stops here."
                     )
-                    report.records(self.name, partition, written)  # the page's records before this one
+                    if page:  # the page's records before this one are written, but not claimed
+                        yield page
+                    report.records(self.name, partition, len(page))
                     raise APIRequestError(msg)
                 if record_key is not None:
                     seen.add(record_key)
                 newest = created
                 record[key] = normalize_timestamp(value, self.timestamp_precision)
-                yield record
-                written += 1
+                page.append(record)
+            if page:  # its PageEnd comes with the next chunk: written now, claimed then
+                yield page
+                report.records(self.name, partition, len(page))
             self.note_read_through(context, window_end)  # its last page's PageEnd came after its last record
             lines.window_whole()
 

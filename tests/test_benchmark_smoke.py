@@ -81,7 +81,8 @@ def test_the_targets_run_end_to_end_and_print_a_verdict_for_each(tmp_path):
     figures = tmp_path / "targets.json"
 
     result = run_benchmark(
-        "--targets", "--quick", "--runs", "1", "--no-verify", "--targets-scale", "0.002", "--latency-ms", "0",
+        "--targets", "--quick", "--runs", "1", "--cpu-runs", "1", "--no-verify", "--targets-scale", "0.002",
+        "--latency-ms", "0",
         "--json-out", str(figures),
     )  # fmt: skip
 

@@ -23,11 +23,12 @@ def _split_windows(window: tuple[int, ...]):
         raise ReadInPieces([(*window, 0), (*window, 1)])
 
 
+@pytest.mark.parametrize("chunk_size", [1, 10], ids=["chunks-of-one", "split-mid-chunk"])
 @pytest.mark.parametrize("workers", [1, 4])
-def test_a_window_is_whole_only_after_every_piece_and_every_record_comes_once(workers):
+def test_a_window_is_whole_only_after_every_piece_and_every_record_comes_once(workers, chunk_size):
     order: list[tuple] = []
     for index, window, records in read_as_ready(
-        [(n,) for n in range(5)], _split_windows, workers=workers, chunk_size=1
+        [(n,) for n in range(5)], _split_windows, workers=workers, chunk_size=chunk_size
     ):
         order.append((index, window, None if records is None else tuple(records)))
 

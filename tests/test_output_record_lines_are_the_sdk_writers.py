@@ -41,7 +41,7 @@ def fast_line(record: dict[str, t.Any], keep: frozenset[str], version: int | Non
     written = io.BytesIO()
     monkeypatch.setattr("sys.stdout", io.TextIOWrapper(written))  # no file descriptor: its buffer is used
     writer = EventsWriter()
-    RecordLines(writer, STREAM, keep).write(record, version)
+    RecordLines(writer, STREAM, keep).write([record], version)
     writer.output().flush()
     return written.getvalue()
 
