@@ -25,7 +25,7 @@ from tap_events.concurrency import AdaptiveLimit
 from tap_events.errors import APIRequestError, PartitionNotFoundError, ResultCapReached
 from tap_events.output import EventsWriter, RecordLines, selected_properties
 from tap_events.pagination import QueryPages
-from tap_events.responses import WholeBodyAdapter, attach_context, response_body
+from tap_events.responses import WholeBodyAdapter, attach_context, hand_out_records, response_body
 from tap_events.timestamps import Precision, normalize_timestamp, utc_now
 
 if t.TYPE_CHECKING:
@@ -386,8 +386,8 @@ class TapEventsStream(RESTStream[t.Any]):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        """The list of records, iterated as it is: no generator between it and the SDK's loop."""
-        return iter(response_body(response)[self.records_key])
+        """The page's records, held by nothing but the reader once taken (`hand_out_records`)."""
+        return hand_out_records(response, self.records_key, self.replication_key)
 
     @cached_property
     def _record_writer(self) -> tuple[EventsWriter, frozenset[str]] | None:

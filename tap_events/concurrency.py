@@ -62,9 +62,10 @@ def _chunks(records: Iterable[T], size: int, stopped: threading.Event) -> Iterat
             if chunk:  # the records read before the window split are delivered
                 yield chunk
             raise
+        full = len(chunk) == size  # before the yield: the reader may clear a chunk it has taken
         if chunk:
             yield chunk
-        if len(chunk) < size or stopped.is_set():
+        if not full or stopped.is_set():
             return
 
 
@@ -317,6 +318,7 @@ class _Feed(t.Generic[T]):
             if isinstance(item, BaseException):
                 raise item
             yield from item
+            item.clear()  # taken: the worker holds the list too, not its records any more
 
 
 def read_ahead(

@@ -11,7 +11,7 @@ from singer_sdk import Stream
 from typing_extensions import override
 
 from tap_events.pagination import QueryPages
-from tap_events.responses import response_body, response_context
+from tap_events.responses import page_values, response_context
 from tap_events.result_cap import ResultCapSplitting
 from tap_events.timestamps import ONE_SECOND, ceil_second, format_timestamp, normalize_timestamps, utc_now
 from tap_events.twilio import TwilioStream
@@ -63,9 +63,7 @@ class MonitorEventsStream(MonitorStream):
         after a page out of order, nothing is guessed and the window is read to its end. The
         comparison is to the second, so events sharing the window start's second are all read.
         """
-        key = self.replication_key or ""
-        records = response_body(response)[self.records_key]
-        values = normalize_timestamps([value for record in records if (value := record.get(key))])
+        values = normalize_timestamps([value for value in page_values(response) if value])
         if not values:
             return False
         newest_first = all(newer >= older for newer, older in itertools.pairwise(values))

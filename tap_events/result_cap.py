@@ -11,7 +11,7 @@ from typing_extensions import override
 
 from tap_events.errors import ResultCapError, ResultCapReached
 from tap_events.pagination import QueryPages
-from tap_events.responses import response_body
+from tap_events.responses import page_values
 from tap_events.timestamps import ONE_SECOND, ceil_second, floor_second, format_timestamp, parse_timestamp
 from tap_events.windows import UnsortedWindowStream
 
@@ -52,7 +52,7 @@ class ResultCapSplitting(UnsortedWindowStream):
 
     @override
     def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
-        pages.served += len(response_body(response).get(self.records_key) or [])
+        pages.served += len(page_values(response))
         if pages.served >= self.result_cap and (has_next or self.cap_is_silent):
             msg = f"{self.name}: {self.request_line(response)} reached the cap of {self.result_cap} results per query"
             raise ResultCapReached(msg)

@@ -25,7 +25,7 @@ from tap_events.client import TapEventsStream
 from tap_events.concurrency import ReadInPieces, WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
 from tap_events.report import StreamProgress
-from tap_events.responses import response_body, response_context
+from tap_events.responses import page_values, response_context
 from tap_events.timestamps import (
     CANONICAL_SHAPES,
     DIGITS_TO_NINES,
@@ -438,6 +438,7 @@ class UnsortedWindowStream(TimeWindowStream):
             report.records(self.name, partition, len(page))
             lines.tick()
             self.warn_undated(undated)
+            records.clear()  # the worker that read the chunk holds it too: its records are freed now
 
     @override
     def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
@@ -458,8 +459,7 @@ class UnsortedWindowStream(TimeWindowStream):
         context = response_context(response)
         if not context.get("split_if_busy") or context["query_end"] - context["query_start"] <= BOUNDARY_REACH:
             return last
-        key = self.replication_key or ""
-        values = [value for record in response_body(response)[self.records_key] if (value := record.get(key))]
+        values = [value for value in page_values(response) if value]
         estimate = estimated_pages(values, context["query_start"], context["query_end"], self.config["page_size"])
         if estimate is None and context.get("split") is not None:
             return last  # a piece whose page order tells nothing of its size is paged through

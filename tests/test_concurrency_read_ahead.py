@@ -75,6 +75,18 @@ def test_as_ready_every_record_once_each_window_marked_whole_after_its_records()
     assert order != sorted(order), "windows were not read at the same time"
 
 
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_reader_that_clears_each_chunk_it_has_taken_still_gets_every_record(workers):
+    """The main thread empties a chunk once written, so that the worker holding it frees nothing late."""
+    records = []
+    for _, _, chunk in read_as_ready(range(6), _slow_window, workers=workers, chunk_size=4):
+        if chunk is not None:
+            records.extend(chunk)
+            chunk.clear()
+
+    assert sorted(records) == [(window, index) for window in range(6) for index in range(25)]
+
+
 def test_as_ready_never_reads_more_windows_at_once_than_workers():
     lock = threading.Lock()
     active, peak = 0, 0
