@@ -643,7 +643,7 @@ class SortedWindowStream(TimeWindowStream):
                 newest = created
                 record[key] = normalize_timestamp(value, self.timestamp_precision)
                 page.append(record)
-            if page:  # its PageEnd comes with the next chunk: written now, claimed then
+            if page:  # not followed by a PageEnd (parse_response always sends one): written, not claimed
                 yield page
                 report.records(self.name, partition, len(page))
             self.note_read_through(context, window_end)  # its last page's PageEnd came after its last record
