@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import logging
 import random
 import typing as t
 from functools import cached_property
@@ -20,9 +19,8 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
-from tap_events.batches import StateGate
-from tap_events.concurrency import AdaptiveLimit
 from tap_events.errors import APIRequestError, PartitionNotFoundError, ResultCapReached
+from tap_events.limits import AdaptiveLimit
 from tap_events.output import EventsWriter, RecordLines, selected_properties
 from tap_events.pagination import QueryPages
 from tap_events.responses import WholeBodyAdapter, attach_context, hand_out_records, response_body
@@ -36,7 +34,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_events.report import RunReport
-    from tap_events.tap import TapEvents
+    from tap_events.run import RunContext
 
 #: Context keys that name a partition, in the order a partition is described.
 PARTITION_KEYS = (
@@ -48,29 +46,6 @@ PARTITION_KEYS = (
 #: The largest `max_concurrent_requests` (settings.py): each stream keeps that many connections.
 MAX_REQUESTS_IN_FLIGHT = 16
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-#: How the SDK's `request_records` starts its line about a page without records.
-EMPTY_PAGE_MESSAGE = "Pagination stopped after"
-
-
-class RoutineLinesToDebug(logging.Filter):
-    """SDK lines said once per partition or per discovery, which the progress lines and the closing
-    report (report.py) now sum up: logged at DEBUG (`TAP_EVENTS_LOGLEVEL=DEBUG` shows them), so that
-    a run's console stays short. A logger's filter sees only its own records: installed on the tap's
-    logger and on each stream's."""
-
-    routine = ("Starting incremental sync of '%s' with bookmark value", "Added '%s' as child stream to")
-
-    @override
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno > logging.DEBUG and isinstance(record.msg, str) and record.msg.startswith(self.routine):
-            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
-            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
-        return True
-
-
-ROUTINE_LINES_TO_DEBUG = RoutineLinesToDebug()
-
-
 #: One JSON schema per stream, package data of tap_events (in a checkout and in the wheel alike).
 SCHEMAS = SchemaDirectory(files("tap_events") / "schemas")
 
@@ -136,9 +111,10 @@ class TapEventsStream(RESTStream[t.Any]):
     #: How a stream without partitions is named in warnings and the run report.
     unpartitioned: t.ClassVar[str] = "the whole stream"
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(self, *args: t.Any, run: RunContext, **kwargs: t.Any) -> None:
+        #: What every stream of the run shares (run.py), handed over by the tap that builds the stream.
+        self.run = run
         super().__init__(*args, **kwargs)
-        self.logger.addFilter(ROUTINE_LINES_TO_DEBUG)  # once per logger: `addFilter` skips a filter it has
         # Bodies read in one call (responses.py); a connection kept for every request in flight.
         adapter = WholeBodyAdapter(pool_maxsize=MAX_REQUESTS_IN_FLIGHT)
         for scheme in ("https://", "http://"):
@@ -148,14 +124,6 @@ class TapEventsStream(RESTStream[t.Any]):
         """`account AC…, workspace WS…`: the partition as warnings and the run report name it."""
         named = [f"{label} {context[key]}" for key, label in PARTITION_KEYS if context and context.get(key)]
         return ", ".join(named) or self.unpartitioned
-
-    @override
-    def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
-        """A time window or parent with no records is routine here, not news: the SDK's line for
-        an empty page goes to DEBUG (a month's backfill would print one per empty window)."""
-        if message.startswith(EMPTY_PAGE_MESSAGE):
-            level = min(level, logging.DEBUG)
-        super().log(message, *args, level=level, **kwargs)
 
     @property
     @override
@@ -239,9 +207,8 @@ class TapEventsStream(RESTStream[t.Any]):
         return request
 
     def request_limit(self, context: Context | None) -> AdaptiveLimit:
-        """The requests in flight allowed for the partition's credential (concurrency.py)."""
-        tap = t.cast("TapEvents", self._tap)
-        return tap.account_limits.of(self.credential_of(context), self.max_concurrent_requests)
+        """The requests in flight allowed for the partition's credential (limits.py)."""
+        return self.run.limits.in_flight(self.credential_of(context), self.max_concurrent_requests)
 
     @property
     def max_concurrent_requests(self) -> int:
@@ -392,7 +359,7 @@ class TapEventsStream(RESTStream[t.Any]):
     @cached_property
     def _record_writer(self) -> tuple[EventsWriter, frozenset[str]] | None:
         """The writer and the properties to keep, when a record needs nothing but projection."""
-        writer, keep = self._tap.message_writer, selected_properties(self)
+        writer, keep = self.run.writer, selected_properties(self)
         return (writer, keep) if isinstance(writer, EventsWriter) and keep is not None else None
 
     @cached_property
@@ -495,7 +462,7 @@ class TapEventsStream(RESTStream[t.Any]):
     def _sync_batches(self, batch_config: BatchConfig, context: Context | None = None) -> None:
         """The SDK's loop, with STATE held while a batch is filled and written after its BATCH
         message, never before (batches.py)."""
-        gate = t.cast("StateGate", self._tap.state_writer)
+        gate = self.run.state_gate
         with self.get_batch_counter() as counter:
             with gate.filling_batches():
                 for encoding, manifest in self.get_batches(batch_config, context):
@@ -579,7 +546,7 @@ class TapEventsStream(RESTStream[t.Any]):
     @property
     def run_report(self) -> RunReport:
         """The partitions this run could not read, named again when it ends."""
-        return t.cast("TapEvents", self._tap).run_report
+        return self.run.report
 
     def credential_of(self, context: Context | None) -> str:
         """Whose credential reads the partition: once refused (401), none of its partitions is tried again."""

@@ -7,7 +7,6 @@ import itertools
 import typing as t
 
 import orjson
-from singer_sdk import Stream
 from typing_extensions import override
 
 from tap_events.pagination import QueryPages
@@ -19,6 +18,8 @@ from tap_events.windows import UnsortedWindowStream
 
 if t.TYPE_CHECKING:
     import requests
+
+    from tap_events.client import TapEventsStream
 
 #: What Twilio's Alerts list says, with HTTP 400 and no error code, instead of a page that
 #: would reach past the 10,000th result of a query.
@@ -137,4 +138,4 @@ class MonitorAlertsStream(MonitorStream, ResultCapSplitting):
         return {"StartDate": format_timestamp(max(start, oldest)), "EndDate": format_timestamp(ceil_second(end))}
 
 
-STREAMS: list[type[Stream]] = [MonitorEventsStream, MonitorAlertsStream]
+STREAMS: list[type[TapEventsStream]] = [MonitorEventsStream, MonitorAlertsStream]

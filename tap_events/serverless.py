@@ -9,20 +9,16 @@ The Logs endpoint has three traps that this module exists for:
 - At most 10,000 results per query, silently: a window that reaches the cap is split in
   halves until every piece is complete (`ResultCapSplitting`, shared with Alerts).
 - 5 requests per second: one limiter per account shared by every Logs request of the
-  process (`LOGS_RATE_LIMITERS`), and HTTP 429 (Twilio error 20429) retried after
+  run (`limits.Limits.logs_rate`), and HTTP 429 (Twilio error 20429) retried after
   `Retry-After`.
 - Without `StartDate` only the last day is returned: every request carries the window.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
-import threading
-import time
 import typing as t
 
-from singer_sdk import Stream
 from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
@@ -37,79 +33,12 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context, Record
 
+    from tap_events.client import TapEventsStream
+
 #: Twilio returns at most this many logs for one query, and says nothing when it stops there.
 RESULT_CAP = 10_000
 #: "Logs are available for the last 30 days only" (windows start `RETENTION_MARGIN` inside it).
 LOG_RETENTION = dt.timedelta(days=30)
-
-
-class SlidingWindowRateLimiter:
-    """At most `max_requests` starts in any `period` seconds, across every thread.
-
-    A token bucket would let a full bucket and its refill through in the same second (six
-    requests in one second for a bucket of five), which a server counting over a sliding
-    second refuses; this keeps the start times of the last `max_requests` requests and
-    makes the next one wait until the oldest of them is `period` old. Each caller reserves
-    its start time under the lock and sleeps outside it, so reservations never overlap.
-    """
-
-    def __init__(
-        self,
-        max_requests: int,
-        period: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.max_requests = max_requests
-        self.period = period
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._starts: collections.deque[float] = collections.deque(maxlen=max_requests)
-        self._paused_until = 0.0
-
-    def wait(self) -> float:
-        """Block until a request may start; returns the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._paused_until)
-            if len(self._starts) == self.max_requests:
-                start = max(start, self._starts[0] + self.period)
-            self._starts.append(start)
-        delay = start - now
-        if delay > 0:
-            self._sleep(delay)
-        return max(0.0, delay)
-
-    def pause(self, seconds: float) -> None:
-        """The server refused a request: no request of any thread starts for `seconds`."""
-        with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
-
-
-class AccountRateLimiters:
-    """One `SlidingWindowRateLimiter` per Twilio account, created on first use."""
-
-    def __init__(self, max_requests: int, period: float) -> None:
-        self.max_requests = max_requests
-        self.period = period
-        self._lock = threading.Lock()
-        self._limiters: dict[str, SlidingWindowRateLimiter] = {}
-
-    def for_account(self, account_sid: str) -> SlidingWindowRateLimiter:
-        with self._lock:
-            limiter = self._limiters.get(account_sid)
-            if limiter is None:
-                limiter = SlidingWindowRateLimiter(self.max_requests, self.period)
-                self._limiters[account_sid] = limiter
-            return limiter
-
-
-#: Twilio allows 5 Logs requests per second per account. Every Logs request of this process
-#: goes through its account's limiter, whichever thread, window or environment it is for;
-#: 5 per 1.1 s leaves room for network jitter, so the server never counts six in one second.
-LOGS_RATE_LIMITERS = AccountRateLimiters(max_requests=5, period=1.1)
 
 
 class ServerlessStream(TwilioStream):
@@ -201,7 +130,7 @@ class LogsStream(ServerlessStream, ResultCapSplitting):
         """
 
         def rate_limited(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
-            limiter = LOGS_RATE_LIMITERS.for_account((context or {}).get("account_sid", ""))
+            limiter = self.run.limits.logs_rate((context or {}).get("account_sid", ""))
             limiter.wait()
             try:
                 return func(prepared_request, context)
@@ -222,4 +151,4 @@ class LogsStream(ServerlessStream, ResultCapSplitting):
         }
 
 
-STREAMS: list[type[Stream]] = [ServicesStream, EnvironmentsStream, LogsStream]
+STREAMS: list[type[TapEventsStream]] = [ServicesStream, EnvironmentsStream, LogsStream]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import typing as t
+from functools import cached_property
 
 import orjson
 from dotenv import find_dotenv
@@ -14,16 +16,16 @@ from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from typing_extensions import override
 
-from tap_events import monitor, serverless, taskrouter, telnyx
+from tap_events import log_lines, monitor, serverless, taskrouter, telnyx
 from tap_events.batches import StateGate
-from tap_events.client import ROUTINE_LINES_TO_DEBUG, TapEventsStream
-from tap_events.concurrency import AccountLimits
+from tap_events.client import TapEventsStream
 from tap_events.output import EventsWriter, garbage_collection_for_records
 from tap_events.report import RunIncompleteError, RunReport, report_json, report_lines
+from tap_events.run import RunContext
 from tap_events.settings import SETTINGS, schema_errors, setting_errors, telnyx_configured, twilio_configured
 
-TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
-TELNYX_STREAMS: list[type[Stream]] = [*telnyx.STREAMS]
+TWILIO_STREAMS: list[type[TapEventsStream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
+TELNYX_STREAMS: list[type[TapEventsStream]] = [*telnyx.STREAMS]
 
 
 class TapEvents(Tap):
@@ -35,14 +37,34 @@ class TapEvents(Tap):
     config_jsonschema = SETTINGS.to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        #: Gaps and failed partitions, said again when the run ends (see report.py).
-        self.run_report = RunReport()
-        #: Requests in flight per credential, adapted to the APIs' 429s (concurrency.py).
-        self.account_limits = AccountLimits()
-        self.logger.addFilter(ROUTINE_LINES_TO_DEBUG)
+        log_lines.install(self.logger, logging.getLogger(log_lines.SDK_LOGGER))
         super().__init__(*args, **kwargs)
         #: In BATCH mode, STATE waits for the BATCH message of the records it claims.
-        self._state_writer = StateGate(self.message_writer)
+        self._state_writer = self.run.state_gate
+
+    @cached_property
+    def run(self) -> RunContext:
+        """What every stream of this run shares (run.py): made when the SDK builds the first
+        stream (inside `Tap.__init__`, after the settings and the message writer exist)."""
+        return RunContext(
+            writer=self.message_writer,
+            state_gate=StateGate(self.message_writer),
+            progress_interval_seconds=float(self.config.get("progress_interval_seconds", 5)),
+        )
+
+    @property
+    def run_report(self) -> RunReport:
+        """Gaps and failed partitions, said again when the run ends (see report.py)."""
+        return self.run.report
+
+    def build_streams(self, types: t.Iterable[type[TapEventsStream]]) -> list[Stream]:
+        """Each stream with the run's shared objects, and its routine SDK lines at DEBUG (log_lines.py)."""
+        streams: list[Stream] = []
+        for stream_type in types:
+            stream = stream_type(tap=self, run=self.run)
+            log_lines.install(stream.logger)
+            streams.append(stream)
+        return streams
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -139,8 +161,8 @@ class TapEvents(Tap):
         config = self._config
         if not twilio_configured(config) and not telnyx_configured(config):
             # --about and --discover without credentials: describe every stream.
-            return [cls(tap=self) for cls in (*TWILIO_STREAMS, *TELNYX_STREAMS)]
-        stream_types: list[type[Stream]] = []
+            return self.build_streams((*TWILIO_STREAMS, *TELNYX_STREAMS))
+        stream_types: list[type[TapEventsStream]] = []
         for provider, configured, types in (
             ("Twilio", twilio_configured(config), TWILIO_STREAMS),
             ("Telnyx", telnyx_configured(config), TELNYX_STREAMS),
@@ -149,7 +171,7 @@ class TapEvents(Tap):
                 stream_types += types
             else:
                 self.logger.info("%s credentials are not set: skipping the %s streams.", provider, provider)
-        return [cls(tap=self) for cls in stream_types]
+        return self.build_streams(stream_types)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ import datetime as dt
 import typing as t
 
 import orjson
-from singer_sdk import Stream
 from typing_extensions import override
 
 from tap_events.timestamps import ceil_second, floor_second, format_timestamp
@@ -15,6 +14,8 @@ from tap_events.windows import UnsortedWindowStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+
+    from tap_events.client import TapEventsStream
 
 #: Fields of `event_data` that TaskRouter sends as JSON text; the tap parses them into objects.
 JSON_STRING_FIELDS = ("task_attributes", "worker_attributes")
@@ -106,4 +107,4 @@ class TaskRouterEventsStream(TaskRouterStream, UnsortedWindowStream):
         return processed
 
 
-STREAMS: list[type[Stream]] = [TaskRouterWorkspacesStream, TaskRouterEventsStream]
+STREAMS: list[type[TapEventsStream]] = [TaskRouterWorkspacesStream, TaskRouterEventsStream]

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 import typing as t
 
 import orjson
 import requests
 from requests.auth import AuthBase
-from singer_sdk import Stream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
 from tap_events.client import TapEventsStream
-from tap_events.concurrency import AdaptiveLimit
+from tap_events.limits import AdaptiveLimit, pause_while_spent, seconds_until_reset
 from tap_events.pagination import TelnyxPaginator
 from tap_events.timestamps import ONE_SECOND, format_timestamp
 from tap_events.windows import SortedWindowStream
 
-#: An `x-ratelimit-reset` larger than this is a Unix time, not a number of seconds.
-UNIX_TIME_AFTER = 1_000_000_000
-#: A reset further away than this is not waited for before the next request (retries still back off).
-MAX_RESET_WAIT_SECONDS = 60.0
 #: The older spec's maximum for `page[size]` (the 2026 spec states none): larger values are clamped.
 MAX_PAGE_SIZE = 250
 
@@ -45,13 +39,8 @@ class TelnyxStream(TapEventsStream):
 
     @override
     def observe_rate_limit(self, limit: AdaptiveLimit, response: requests.Response) -> None:
-        """Telnyx counts requests per time window: none starts once `x-ratelimit-remaining` is 0
-        (or on a 429) until `x-ratelimit-reset` says the window is new."""
-        remaining = response.headers.get("x-ratelimit-remaining")
-        if response.status_code == 429 or (remaining is not None and remaining.strip() in ("0", "-1")):
-            reset = seconds_until_reset(response)
-            if reset:
-                limit.pause(min(reset, MAX_RESET_WAIT_SECONDS))
+        """Telnyx counts requests per time window: `limits.pause_while_spent`."""
+        pause_while_spent(limit, response)
 
     @override
     def retry_wait_asked(self, response: requests.Response | None) -> float | None:
@@ -73,18 +62,6 @@ class TelnyxStream(TapEventsStream):
         code = str(first["code"]) if first.get("code") is not None else None
         title, detail = first.get("title"), first.get("detail")
         return code, f"{title}: {detail}" if title and detail else title or detail
-
-
-def seconds_until_reset(response: requests.Response) -> float | None:
-    """`x-ratelimit-reset`: seconds until the rate-limit window resets (a Unix time is read as one)."""
-    value = response.headers.get("x-ratelimit-reset")
-    try:
-        seconds = float(value) if value else None
-    except ValueError:
-        return None
-    if seconds is not None and seconds > UNIX_TIME_AFTER:
-        seconds -= time.time()
-    return None if seconds is None else max(0.0, seconds)
 
 
 class BearerAuth(AuthBase):
@@ -174,4 +151,4 @@ class TelnyxAuditEventsStream(TelnyxStream, SortedWindowStream):
         return request
 
 
-STREAMS: list[type[Stream]] = [TelnyxAuditEventsStream]
+STREAMS: list[type[TapEventsStream]] = [TelnyxAuditEventsStream]

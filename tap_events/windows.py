@@ -24,7 +24,6 @@ from tap_events.busy_windows import (
 from tap_events.client import TapEventsStream
 from tap_events.concurrency import ReadInPieces, WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
-from tap_events.report import StreamProgress
 from tap_events.responses import page_values, response_context
 from tap_events.timestamps import (
     CANONICAL_SHAPES,
@@ -42,6 +41,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_events.pagination import QueryPages
+    from tap_events.report import StreamProgress
 
 
 #: How far back a first run reads when `start_date` is not set.
@@ -52,18 +52,6 @@ RETENTION_MARGIN = dt.timedelta(minutes=5)
 #: State key of a windowed partition: everything before it was read (windows read whole), whether
 #: or not it held records. The bookmark alone cannot say so: a quiet partition's stays old.
 READ_THROUGH = "read_through"
-
-
-class _UnsortedWarningFilter(logging.Filter):
-    """Windowed streams are unsorted inside a window but promote progress at every window
-    boundary, so the SDK's 'progress is not resumable' warning is not true for them."""
-
-    @override
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Stream is assumed to be unsorted")
-
-
-logging.getLogger("singer_sdk").addFilter(_UnsortedWarningFilter())
 
 
 def merge_ranges(ranges: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -167,8 +155,7 @@ class TimeWindowStream(TapEventsStream):
     @cached_property
     def progress(self) -> StreamProgress:
         """The stream's progress lines (`progress_interval_seconds`)."""
-        interval = float(self.config.get("progress_interval_seconds", 5))
-        return StreamProgress(self.name, self.run_report, self.logger, interval)
+        return self.run.progress(self.name, self.logger)
 
     def bookmark(self, context: Context | None) -> dt.datetime | None:
         value = self.get_context_state(context).get("replication_key_value")
@@ -247,7 +234,7 @@ class TimeWindowStream(TapEventsStream):
             return
         partition = self.describe_partition(context)
         for start, end in merged:
-            self._tap.run_report.gap(self.name, partition, start, end)  # type: ignore[attr-defined]
+            self.run.report.gap(self.name, partition, start, end)
         self.logger.warning(
             "%s: %s: last read up to %s, longer ago than the API keeps data: the events from %s can no "
             "longer be read and are missing from the destination",

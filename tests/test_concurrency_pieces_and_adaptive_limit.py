@@ -11,7 +11,8 @@ import time
 import pytest
 
 from tap_events.busy_windows import SplitLedger, estimated_pages, piece_bounds, pieces_for
-from tap_events.concurrency import PROBE_AFTER_ANSWERS, AdaptiveLimit, ReadInPieces, read_as_ready
+from tap_events.concurrency import ReadInPieces, read_as_ready
+from tap_events.limits import PROBE_AFTER_ANSWERS, AdaptiveLimit
 
 DAY = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from tap_events.serverless import SlidingWindowRateLimiter
+from tap_events.limits import SlidingWindowRateLimiter
 from tests.common import SERVERLESS_LOGS, assert_each_once
 from tests.serverless_helpers import (
     AUTH,
