@@ -22,6 +22,20 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_events.timestamps import format_timestamp
 
+#: Context keys that name a partition, in the order a partition is described.
+PARTITION_KEYS = (
+    ("account_sid", "account"),
+    ("workspace_sid", "workspace"),
+    ("service_sid", "service"),
+    ("environment_sid", "environment"),
+)
+
+
+def partition_name(context: t.Mapping[str, t.Any] | None, unpartitioned: str) -> str:
+    """`account AC…, workspace WS…`: a partition as warnings and the run report name it."""
+    named = [f"{label} {context[key]}" for key, label in PARTITION_KEYS if context and context.get(key)]
+    return ", ".join(named) or unpartitioned
+
 
 class RunIncompleteError(FatalAPIError):
     """Some partitions could not be read; the others were, with their STATE. Exits non-zero."""

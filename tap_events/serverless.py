@@ -22,7 +22,7 @@ import typing as t
 from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
-from tap_events.client import retry_after_seconds
+from tap_events.http_client import retry_after_seconds
 from tap_events.result_cap import ResultCapSplitting
 from tap_events.timestamps import ONE_SECOND, ceil_second, floor_second, format_timestamp
 from tap_events.twilio import TwilioListStream, TwilioStream

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft7Validator
 from singer_sdk import typing as th
 
-from tap_events.client import MAX_REQUESTS_IN_FLIGHT
+from tap_events.http_client import MAX_REQUESTS_IN_FLIGHT
 from tap_events.timestamps import parse_timestamp, utc_now
 from tap_events.twilio import twilio_accounts
 from tap_events.windows import DEFAULT_HISTORY

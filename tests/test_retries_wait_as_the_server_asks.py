@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import types
 
 import requests
 
-from tap_events.client import TapEventsStream, retry_after_seconds
+from tap_events.http_client import backoff_waits, retry_after_seconds
 
 
 def _answer(retry_after: str | None) -> requests.Response:
@@ -20,8 +19,7 @@ def _answer(retry_after: str | None) -> requests.Response:
 
 
 def _waits(exceptions: list[Exception]) -> list[float]:
-    stream = types.SimpleNamespace(backoff_factor=1.0, retry_wait_asked=retry_after_seconds)
-    waits = TapEventsStream.backoff_wait_generator(stream)  # type: ignore[arg-type]
+    waits = backoff_waits(1.0, retry_after_seconds)
     assert next(waits) == 0.0
     return [waits.send(exception) for exception in exceptions]
 
