@@ -13,7 +13,7 @@ from singer_sdk import typing as th
 from tap_events.http_client import MAX_REQUESTS_IN_FLIGHT
 from tap_events.timestamps import parse_timestamp, utc_now
 from tap_events.twilio import twilio_accounts
-from tap_events.windows import DEFAULT_HISTORY
+from tap_events.window_plan import DEFAULT_HISTORY
 
 BASE_URL_SETTINGS = {
     "twilio_monitor_base_url": "https://monitor.twilio.com",

@@ -33,6 +33,7 @@ from tap_events.timestamps import (
     parse_timestamp,
     utc_now,
 )
+from tap_events.window_plan import WindowPlan, WindowRules, oldest_kept, plan_windows
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -44,11 +45,6 @@ if t.TYPE_CHECKING:
     from tap_events.report import StreamProgress
 
 
-#: How far back a first run reads when `start_date` is not set.
-DEFAULT_HISTORY = dt.timedelta(days=30)
-#: Windows start this much after the oldest moment an API keeps, so that a query sent a few
-#: minutes later is still inside it (records that old are about to disappear anyway).
-RETENTION_MARGIN = dt.timedelta(minutes=5)
 #: State key of a windowed partition: everything before it was read (windows read whole), whether
 #: or not it held records. The bookmark alone cannot say so: a quiet partition's stays old.
 READ_THROUGH = "read_through"
@@ -125,7 +121,7 @@ class TimeWindowStream(TapEventsStream):
 
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
-        """Records are already bounded by the run's end (`sync_end`), so no signpost is needed."""
+        """Records are already bounded by the run's end (`WindowPlan.end`), so no signpost is needed."""
         return
 
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
@@ -161,44 +157,44 @@ class TimeWindowStream(TapEventsStream):
         value = self.get_context_state(context).get("replication_key_value")
         return parse_timestamp(value) if value else None
 
-    def sync_start(self, context: Context | None) -> dt.datetime:
-        configured = self.config.get("start_date")
-        bookmark = self.bookmark(context)
-        if bookmark is None:
-            start = parse_timestamp(configured) if configured else self.run_started_at - DEFAULT_HISTORY
-        else:
-            # The default history bounds a first run only: a run resumes from its bookmark, however old.
-            start = bookmark - dt.timedelta(minutes=self.config["lookback_window_minutes"])
-            if configured:
-                start = max(start, parse_timestamp(configured))
-        oldest = self.oldest_kept()
-        if oldest is None or start >= oldest:
-            return start
-        if not self.clamp_to_retention:
+    @cached_property
+    def window_rules(self) -> WindowRules:
+        return WindowRules(self.window_size, self.retention, self.clamp_to_retention)
+
+    def window_plan(self, context: Context | None) -> WindowPlan:
+        """The partition's start, end and windows (window_plan.py), and what a start older than the
+        API keeps calls for: a line (said once per stream) or, when a bookmark is older than a firm
+        retention, a gap in the run report."""
+        plan = plan_windows(
+            self.config,
+            self.bookmark(context),
+            run_started_at=self.run_started_at,
+            now=utc_now(),
+            rules=self.window_rules,
+        )
+        if not plan.older_than_kept:
+            return plan
+        if not plan.clamped:
             self.note_retention_once(
                 logging.WARNING,
                 "%s: the API may keep only %d days and start %s is older: the older windows are asked "
                 "for (a window refused as too old is skipped), and older records may be missing at the source",
-                format_timestamp(start),
+                format_timestamp(plan.asked),
             )
-            return start
-        if bookmark is None:
+        elif not plan.resumed:
             self.note_retention_once(
                 logging.INFO,
                 "%s: the API keeps about %d days of data; starting at %s instead of %s",
-                format_timestamp(oldest),
-                format_timestamp(start),
+                format_timestamp(plan.start),
+                format_timestamp(plan.asked),
             )
         else:
-            self.report_unreadable(context, [(start, min(oldest, self.sync_end()))], self.read_before(context))
-        return oldest
+            self.report_unreadable(context, [(plan.asked, min(plan.start, plan.end))], self.read_before(context))
+        return plan
 
     def oldest_kept(self) -> dt.datetime | None:
-        """Where a window may start and still be inside the retention when its query is sent.
-
-        From the present, not the run's start: a partition may begin long after the run did.
-        """
-        return None if self.retention is None else utc_now() - self.retention + RETENTION_MARGIN
+        """Where a window may start and still be inside the retention when its query is sent (now)."""
+        return oldest_kept(self.retention, utc_now())
 
     def note_retention_once(self, level: int, message: str, *args: t.Any) -> None:
         """Once per stream, not once per partition: the start is the same for every partition."""
@@ -285,20 +281,6 @@ class TimeWindowStream(TapEventsStream):
                 format_timestamp(min(start for start, _ in refused)),
             )
 
-    def sync_end(self) -> dt.datetime:
-        """Records newer than the run's start wait for the next run, so a run is a snapshot."""
-        end_date = self.config.get("end_date")
-        return min(parse_timestamp(end_date), self.run_started_at) if end_date else self.run_started_at
-
-    def windows(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
-        size = self.window_size
-        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        window_start = start
-        while window_start < end:
-            window_end = min(end, midnight + size * ((window_start - midnight) // size + 1))
-            yield window_start, window_end
-            window_start = window_end
-
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         for page in self.get_record_pages(context):
@@ -344,9 +326,9 @@ class TimeWindowStream(TapEventsStream):
                 self.replication_key,
             )
 
-    def window_contexts(self, context: Context | None, start: dt.datetime, end: dt.datetime) -> list[Context]:
-        """The context of each window of [start, end), oldest first."""
-        return [self.window_context(context or {}, *window) for window in self.windows(start, end)]
+    def window_contexts(self, context: Context | None, plan: WindowPlan) -> list[Context]:
+        """The context of each window of the plan, oldest first."""
+        return [self.window_context(context or {}, *window) for window in plan.windows]
 
     def window_context(self, context: Context, start: dt.datetime, end: dt.datetime) -> Context:
         """Records of [start, end) are emitted; the request asks for `query_range` of it."""
@@ -386,11 +368,11 @@ class UnsortedWindowStream(TimeWindowStream):
     def read_windows(
         self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
     ) -> Iterator[list[dict]]:
-        start, end = self.sync_start(context), self.sync_end()
+        plan = self.window_plan(context)
         key, precision = self.replication_key or "", self.timestamp_precision
         shape, nines, normalize = CANONICAL_SHAPES[precision], DIGITS_TO_NINES, normalize_timestamp
         progress = WindowProgress()
-        windows = self.window_contexts(context, start, end)
+        windows = self.window_contexts(context, plan)
         lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
         lines.add_windows(len(windows))
         for index, window, records in read_as_ready(
@@ -579,11 +561,11 @@ class SortedWindowStream(TimeWindowStream):
                 committed, self.timestamp_precision
             )
         self._committed = committed
-        start, end = self.sync_start(context), self.sync_end()
+        plan = self.window_plan(context)
         key, primary_key = self.replication_key or "", self.primary_keys[0]
         newest: dt.datetime | None = None
         lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
-        windows = self.window_contexts(context, start, end)
+        windows = self.window_contexts(context, plan)
         lines.add_windows(len(windows))
         # Windows whole and in order: STATE after a page claims every record written before it.
         for window, records in read_ahead(

@@ -1,18 +1,26 @@
-"""Window arithmetic, in process: windows aligned on midnight UTC, the bookmark over whole windows
-from the oldest on, gaps merged."""
+"""Window arithmetic, in process: the window plan (start from bookmark, lookback, start_date and
+retention; end; windows aligned on midnight UTC), the bookmark over whole windows from the oldest
+on, gaps merged."""
 
 from __future__ import annotations
 
 import datetime as dt
-import types
+import typing as t
 
-from tap_events.windows import TimeWindowStream, WindowProgress, merge_ranges
+from tap_events.window_plan import (
+    DEFAULT_HISTORY,
+    RETENTION_MARGIN,
+    WindowPlan,
+    WindowRules,
+    plan_windows,
+    windows,
+)
+from tap_events.windows import WindowProgress, merge_ranges
 from tests.common import parse
 
 
 def _windows(start: str, end: str, size: dt.timedelta) -> list[tuple[str, str]]:
-    stream = types.SimpleNamespace(window_size=size)
-    found = TimeWindowStream.windows(stream, parse(start), parse(end))  # type: ignore[arg-type]
+    found = windows(parse(start), parse(end), size)
     return [(a.strftime("%d %H:%M"), b.strftime("%d %H:%M")) for a, b in found]
 
 
@@ -51,3 +59,72 @@ def test_ranges_that_touch_or_overlap_are_merged():
 
     assert merged == [(start, start + 3 * day)]
     assert merge_ranges([(start, start)]) == []
+
+
+RUN_STARTED = parse("2026-03-01T12:00:00Z")
+DAY = dt.timedelta(days=1)
+
+
+def _plan(bookmark: str | None = None, rules: WindowRules | None = None, **config: t.Any) -> WindowPlan:
+    settings = {"lookback_window_minutes": 60, **config}
+    return plan_windows(
+        settings,
+        parse(bookmark) if bookmark else None,
+        run_started_at=RUN_STARTED,
+        now=RUN_STARTED,
+        rules=rules or WindowRules(),
+    )
+
+
+def test_a_first_run_starts_at_start_date_or_the_default_history():
+    assert _plan(start_date="2026-02-20T00:00:00Z").start == parse("2026-02-20T00:00:00Z")
+    assert _plan().start == RUN_STARTED - DEFAULT_HISTORY
+
+
+def test_a_run_resumes_at_its_bookmark_minus_the_lookback_but_never_before_start_date():
+    assert _plan("2026-02-25T10:00:00Z").start == parse("2026-02-25T09:00:00Z")
+    assert _plan("2026-02-25T10:00:00Z", start_date="2026-02-25T09:30:00Z").start == parse("2026-02-25T09:30:00Z")
+    # However old the bookmark: the default history bounds a first run only.
+    assert _plan("2025-01-01T01:00:00Z").start == parse("2025-01-01T00:00:00Z")
+
+
+def test_a_run_ends_at_its_start_or_an_earlier_end_date():
+    assert _plan(start_date="2026-02-27T00:00:00Z").end == RUN_STARTED
+    assert _plan(start_date="2026-02-27T00:00:00Z", end_date="2026-02-28T06:00:00Z").end == parse(
+        "2026-02-28T06:00:00Z"
+    )
+    assert _plan(start_date="2026-02-27T00:00:00Z", end_date="2026-04-01T00:00:00Z").end == RUN_STARTED
+
+
+def test_the_plan_holds_the_windows_of_its_range():
+    plan = _plan(start_date="2026-02-27T10:00:00Z", end_date="2026-02-28T06:00:00Z")
+
+    assert plan.windows == (
+        (parse("2026-02-27T10:00:00Z"), parse("2026-02-28T00:00:00Z")),
+        (parse("2026-02-28T00:00:00Z"), parse("2026-02-28T06:00:00Z")),
+    )
+
+
+def test_a_firm_retention_moves_the_start_inside_it_with_a_margin():
+    firm = WindowRules(retention=30 * DAY, clamp_to_retention=True)
+
+    plan = _plan(rules=firm, start_date="2025-12-01T00:00:00Z")
+
+    assert plan.start == RUN_STARTED - 30 * DAY + RETENTION_MARGIN
+    assert (plan.asked, plan.clamped, plan.older_than_kept, plan.resumed) == (
+        parse("2025-12-01T00:00:00Z"),
+        True,
+        True,
+        False,
+    )
+    assert _plan("2025-12-01T01:00:00Z", rules=firm).resumed
+
+
+def test_a_soft_retention_keeps_the_start_and_says_it_is_older_than_kept():
+    soft = WindowRules(retention=30 * DAY, clamp_to_retention=False)
+
+    plan = _plan(rules=soft, start_date="2025-12-01T00:00:00Z")
+
+    assert plan.start == parse("2025-12-01T00:00:00Z")
+    assert (plan.clamped, plan.older_than_kept) == (False, True)
+    assert not _plan(rules=soft, start_date="2026-02-27T00:00:00Z").older_than_kept
