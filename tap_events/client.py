@@ -1,6 +1,6 @@
 """The base stream of every provider: HTTP (http_client.py) and the record sink (record_sink.py)
 wired together, with what is left: a page's records, timestamps made canonical, partitions that
-are gone or fail, and the paging hooks the stop policies answer (`page_read`)."""
+are gone or fail, and the stop policies a stream's queries follow (`stop_policies`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tap_events.errors import APIRequestError, PartitionNotFoundError
 from tap_events.http_client import HTTPStream
 from tap_events.record_sink import RecordSink
 from tap_events.responses import hand_out_records
+from tap_events.stop_policies import QueryStops
 from tap_events.timestamps import Precision, normalize_timestamp
 
 if t.TYPE_CHECKING:
@@ -23,7 +24,7 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
-    from tap_events.pagination import QueryPages
+    from tap_events.stop_policies import StopPolicy
 
 #: One JSON schema per stream, package data of tap_events (in a checkout and in the wheel alike).
 SCHEMAS = SchemaDirectory(files("tap_events") / "schemas")
@@ -115,13 +116,13 @@ class TapEventsStream(HTTPStream, RecordSink):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         yield from self.partition_records(context)
 
-    # ---- paging: what the stop policies answer after every page --------------------------
+    # ---- paging: what ends a query before its last page --------------------------------------
 
-    def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
-        """Whether the query needs no page after this one, though the API links one."""
-        return False
+    def stop_policies(self) -> list[StopPolicy]:
+        """The stop policies of this stream's queries, in the order they are asked (stop_policies.py)."""
+        return []
 
-    def page_read(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
-        """Asked by the paginator after every page: `last_page`, or an exception that ends the
-        query (a result cap reached, a busy window to read in pieces)."""
-        return self.last_page(response, pages, has_next)
+    @cached_property
+    def query_stops(self) -> QueryStops:
+        """This stream's stop policies, for its paginator."""
+        return QueryStops(self.stop_policies())

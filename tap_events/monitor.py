@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import typing as t
 
 import orjson
 from typing_extensions import override
 
-from tap_events.pagination import QueryPages
-from tap_events.responses import page_values, response_context
 from tap_events.result_cap import ResultCapSplitting
-from tap_events.timestamps import ONE_SECOND, ceil_second, format_timestamp, normalize_timestamps, utc_now
+from tap_events.stop_policies import BilledReadsStop
+from tap_events.timestamps import ONE_SECOND, ceil_second, format_timestamp, utc_now
 from tap_events.twilio import TwilioStream
 from tap_events.windows import UnsortedWindowStream
 
@@ -20,6 +18,7 @@ if t.TYPE_CHECKING:
     import requests
 
     from tap_events.client import TapEventsStream
+    from tap_events.stop_policies import StopPolicy
 
 #: What Twilio's Alerts list says, with HTTP 400 and no error code, instead of a page that
 #: would reach past the 10,000th result of a query.
@@ -36,7 +35,7 @@ class MonitorEventsStream(MonitorStream):
     `StartDate`/`EndDate` match whole UTC days, time of day ignored: one window is one day,
     and records before the bookmark's lookback point are dropped here, not by the server.
     Twilio bills every event read, so paging a window stops at the first page, newest first,
-    that reaches below the window (`last_page`).
+    that reaches below the window (`stop_policies.BilledReadsStop`).
     """
 
     name = "twilio_monitor_events"
@@ -57,22 +56,9 @@ class MonitorEventsStream(MonitorStream):
         return {"StartDate": format_timestamp(start), "EndDate": f"{start:%Y-%m-%d}T00:00:00Z"}
 
     @override
-    def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
-        """A page newest first whose oldest event is below the window's start ends the window.
-
-        Only while every page so far was newest first, each page older than the one before:
-        after a page out of order, nothing is guessed and the window is read to its end. The
-        comparison is to the second, so events sharing the window start's second are all read.
-        """
-        values = normalize_timestamps([value for value in page_values(response) if value])
-        if not values:
-            return False
-        newest_first = all(newer >= older for newer, older in itertools.pairwise(values))
-        if not newest_first or (pages.oldest is not None and values[0] > pages.oldest):
-            pages.in_order = False
-        pages.oldest = values[-1]
-        low = format_timestamp(response_context(response)["window_start"])
-        return has_next and pages.in_order and values[-1] < low
+    def stop_policies(self) -> list[StopPolicy]:
+        """Paging a window stops at the first page, newest first, that reaches below it (`BilledReadsStop`)."""
+        return [BilledReadsStop(), *super().stop_policies()]
 
 
 class MonitorAlertsStream(MonitorStream, ResultCapSplitting):

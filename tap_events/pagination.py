@@ -31,6 +31,12 @@ class QueryPages:
     in_order: bool = True
 
 
+class PageStops(t.Protocol):
+    """What ends a query before its last page (stop_policies.QueryStops): asked after every page."""
+
+    def after_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool: ...
+
+
 def origin(url: str) -> tuple[str, str]:
     """Scheme and host:port: the only place credentials may be sent."""
     parts = urlsplit(url)
@@ -49,14 +55,14 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
         self,
         allowed_origin: tuple[str, str],
         describe: Callable[[], str],
-        last_page: Callable[[requests.Response, QueryPages, bool], bool] | None = None,
+        stops: PageStops | None = None,
     ) -> None:
         super().__init__(None)
         self._allowed_origin = allowed_origin
         self._describe = describe
         self._seen: set[str] = set()
-        #: Asked after every page whether it ends the query early (it may raise ResultCapReached).
-        self._last_page = last_page
+        #: Asked after every page whether it ends the query early (it may raise to end it).
+        self._stops = stops
         self.pages = QueryPages()
 
     @override
@@ -69,7 +75,7 @@ class NextPageUrlPaginator(BaseAPIPaginator[str | None]):
         meta = response_body(response).get("meta") or {}
         next_page_url = meta.get("next_page_url")
         self.pages.read += 1
-        if self._last_page is not None and self._last_page(response, self.pages, bool(next_page_url)):
+        if self._stops is not None and self._stops.after_page(response, self.pages, bool(next_page_url)):
             return None
         if not next_page_url:
             return None

@@ -6,12 +6,10 @@ import collections
 import datetime as dt
 import typing as t
 
-import requests
 from typing_extensions import override
 
 from tap_events.errors import ResultCapError, ResultCapReached
-from tap_events.pagination import QueryPages
-from tap_events.responses import page_values
+from tap_events.stop_policies import ResultCapStop
 from tap_events.timestamps import ONE_SECOND, ceil_second, floor_second, format_timestamp, parse_timestamp
 from tap_events.windows import UnsortedWindowStream
 
@@ -19,6 +17,8 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
     from singer_sdk.helpers.types import Context
+
+    from tap_events.stop_policies import StopPolicy
 
 
 class ResultCapSplitting(UnsortedWindowStream):
@@ -51,12 +51,9 @@ class ResultCapSplitting(UnsortedWindowStream):
     min_split: t.ClassVar[dt.timedelta] = ONE_SECOND
 
     @override
-    def last_page(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
-        pages.served += len(page_values(response))
-        if pages.served >= self.result_cap and (has_next or self.cap_is_silent):
-            msg = f"{self.name}: {self.request_line(response)} reached the cap of {self.result_cap} results per query"
-            raise ResultCapReached(msg)
-        return False
+    def stop_policies(self) -> list[StopPolicy]:
+        """A query that reaches the cap ends with `ResultCapReached`, before any other policy is asked."""
+        return [ResultCapStop(self.name, self.result_cap, silent=self.cap_is_silent), *super().stop_policies()]
 
     @override
     def window_records(self, window: Context) -> Iterator[dict]:

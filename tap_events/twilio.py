@@ -99,7 +99,9 @@ class TwilioStream(TapEventsStream):
 
     @override
     def get_new_paginator(self) -> NextPageUrlPaginator:
-        return NextPageUrlPaginator(origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}", self.page_read)
+        return NextPageUrlPaginator(
+            origin(self.url_base), lambda: f"{self.name}: GET {self.endpoint}", self.query_stops
+        )
 
     @override
     def reported_load(self, response: requests.Response) -> str | None:

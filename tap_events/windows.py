@@ -13,18 +13,15 @@ from functools import cached_property
 from typing_extensions import override
 
 from tap_events.busy_windows import (
-    BOUNDARY_REACH,
-    MIN_PAGES_TO_SPLIT,
     BusyWindow,
     SplitLedger,
-    estimated_pages,
     piece_bounds,
     pieces_for,
 )
 from tap_events.client import TapEventsStream
 from tap_events.concurrency import ReadInPieces, WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
-from tap_events.responses import page_values, response_context
+from tap_events.stop_policies import BusyWindowStop
 from tap_events.timestamps import (
     CANONICAL_SHAPES,
     DIGITS_TO_NINES,
@@ -41,8 +38,8 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
 
-    from tap_events.pagination import QueryPages
     from tap_events.report import StreamProgress
+    from tap_events.stop_policies import StopPolicy
 
 
 #: State key of a windowed partition: everything before it was read (windows read whole), whether
@@ -421,20 +418,12 @@ class UnsortedWindowStream(TimeWindowStream):
         return records
 
     @override
-    def page_read(self, response: requests.Response, pages: QueryPages, has_next: bool) -> bool:
-        last = super().page_read(response, pages, has_next)
-        if last or not has_next or pages.read != 1:
-            return last
-        context = response_context(response)
-        if not context.get("split_if_busy") or context["query_end"] - context["query_start"] <= BOUNDARY_REACH:
-            return last
-        values = [value for value in page_values(response) if value]
-        estimate = estimated_pages(values, context["query_start"], context["query_end"], self.config["page_size"])
-        if estimate is None and context.get("split") is not None:
-            return last  # a piece whose page order tells nothing of its size is paged through
-        if estimate is not None and estimate < MIN_PAGES_TO_SPLIT:
-            return last
-        raise BusyWindow(context, estimate)
+    def stop_policies(self) -> list[StopPolicy]:
+        """A busy window's first page ends its query: the rest is read as pieces (`split_when_busy`)."""
+        policies = super().stop_policies()
+        if self.splits_busy_windows:
+            policies.append(BusyWindowStop(int(self.config["page_size"])))
+        return policies
 
     def split_when_busy(self, records: Iterator[dict]) -> Iterator[dict]:
         """The records, or `ReadInPieces` after the first page of a busy query, whose records are
