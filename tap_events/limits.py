@@ -186,14 +186,9 @@ class AccountRateLimiters:
             return limiter
 
 
-#: Twilio allows 5 Logs requests per second per account. Every Logs request of this process
-#: goes through its account's limiter, whichever thread, window or environment it is for;
-#: 5 per 1.1 s leaves room for network jitter, so the server never counts six in one second.
-LOGS_RATE_LIMITERS = AccountRateLimiters(max_requests=5, period=1.1)
-
-
-#: Twilio allows 5 Logs requests per second per account; 5 per 1.1 s leaves room for network
-#: jitter, so the server never counts six in one second.
+#: Twilio allows 5 Logs requests per second per account. Every Logs request of the run goes
+#: through its account's limiter, whichever thread, window or environment it is for; 5 per
+#: 1.1 s leaves room for network jitter, so the server never counts six in one second.
 LOGS_REQUESTS_PER_PERIOD = 5
 LOGS_PERIOD_SECONDS = 1.1
 
