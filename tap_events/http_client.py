@@ -236,7 +236,7 @@ class HTTPStream(RESTStream[t.Any]):
         def request(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
             try:
                 response = t.cast("requests.Response", retried(prepared_request, context))
-                attach_context(response, context)  # for `last_page`
+                attach_context(response, context)  # for the stop policies (`QueryStops`)
                 return response
             except RetriableAPIError as exc:
                 raise APIRequestError(f"{exc}; gave up after retrying") from exc
