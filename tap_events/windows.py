@@ -1,4 +1,4 @@
-"""Time windows: start, end, retention and the bookmark over whole windows (`TimeWindowStream`)."""
+"""Time windows read by strategy: a plan's lines, retention refusals, the bookmark over whole windows."""
 
 from __future__ import annotations
 
@@ -83,11 +83,12 @@ class WindowProgress:
 class TimeWindowStream(TapEventsStream):
     """Incremental reading in non-overlapping time windows, up to `max_concurrent_requests` at once.
 
-    What every windowed stream shares, once: start (bookmark, lookback, `start_date`, retention),
-    end (the run's start or `end_date`), the windows, a window the API refuses as too old, and the
-    failure of a partition. How the windows are read and when STATE is written is the strategy of
-    the two subclasses: `UnsortedWindowStream` (records in no reliable order, bookmark over whole
-    windows) and `SortedWindowStream` (oldest first, STATE after every page).
+    What every windowed stream shares, once: the window plan (`window_plan.plan_windows`: start
+    from bookmark, lookback, `start_date` and retention; end; the windows) and the lines and gaps
+    it calls for, a window the API refuses as too old, and the failure of a partition. How the
+    windows are read and when STATE is written is the strategy of the two subclasses:
+    `UnsortedWindowStream` (records in no reliable order, bookmark over whole windows) and
+    `SortedWindowStream` (oldest first, STATE after every page).
     """
 
     #: Whether the API filters to the second, so that a busy window can be read as pieces
