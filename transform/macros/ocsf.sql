@@ -55,7 +55,7 @@ jsonb_build_object({% for key, value in pairs %}'{{ key }}', {{ value }}{{ ", " 
         ('log_provider', "'tap-events'"),
         ('event_code', event_code),
         ('original_time', rfc3339(occurred_at)),
-        ('logged_time', epoch_ms(loaded_at)),
+        ('logged_time', 'null' if loaded_at == 'null' else epoch_ms(loaded_at)),
         ('processed_time', epoch_ms("cast('" ~ run_started_at.strftime("%Y-%m-%d %H:%M:%S") ~ "' as " ~ dbt.type_timestamp() ~ ")")),
     ])),
     ('cloud', json_object_of([
