@@ -91,3 +91,8 @@ end
     {{ json_object_of(pairs) }} as event,
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }}) as transformed_at
 {%- endmacro %}
+
+{#- An integer member of a JSON document column. -#}
+{% macro json_integer(document, member) %}{{ return(adapter.dispatch('json_integer', 'tap_events_audit')(document, member)) }}{% endmacro %}
+{% macro default__json_integer(document, member) %}cast(json_extract({{ document }}, '$.{{ member }}') as bigint){% endmacro %}
+{% macro postgres__json_integer(document, member) %}cast({{ document }} ->> '{{ member }}' as bigint){% endmacro %}
