@@ -14,6 +14,11 @@ json_object({% for key, value in pairs %}'{{ key }}', {{ value }}{{ ", " if not 
 jsonb_build_object({% for key, value in pairs %}'{{ key }}', {{ value }}{{ ", " if not loop.last }}{% endfor %})
 {%- endmacro %}
 
+{#- A JSON object with more members: `pairs`, a list of (key, SQL expression). -#}
+{% macro json_with_members(document, pairs) %}{{ return(adapter.dispatch('json_with_members', 'tap_events_audit')(document, pairs)) }}{% endmacro %}
+{% macro default__json_with_members(document, pairs) %}json_merge_patch({{ document }}, {{ json_object_of(pairs) }}){% endmacro %}
+{% macro postgres__json_with_members(document, pairs) %}({{ document }} || {{ json_object_of(pairs) }}){% endmacro %}
+
 {#- A JSON array of `items`, SQL expressions. -#}
 {% macro json_array_of(items) %}{{ return(adapter.dispatch('json_array_of', 'tap_events_audit')(items)) }}{% endmacro %}
 {% macro default__json_array_of(items) %}json_array({{ items | join(', ') }}){% endmacro %}

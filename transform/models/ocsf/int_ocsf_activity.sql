@@ -1,8 +1,8 @@
 {#- The `activity` rows OCSF classes are made of (Monitor Events, TaskRouter events, Telnyx audit
     events: not alerts nor function logs, for which OCSF 1.1 has no class), each with the rest of
-    its source record (`unmapped`), when it was loaded, and which class it belongs to: a Console
-    login is Authentication, a credential change (detect_credential_changes) Account Change, any
-    other API Activity. -#}
+    its source record (`unmapped`: the fields no OCSF attribute holds), when it was loaded, and
+    which class it belongs to: a Console login is Authentication, a credential change
+    (detect_credential_changes) Account Change, any other API Activity. -#}
 {{ config(materialized='ephemeral') }}
 
 select
@@ -18,16 +18,14 @@ select
     telnyx.alternate_resource_id,
 {%- set rest = {
     'twilio_monitor_events': [('source', 'monitor.source'), ('description', 'monitor.description'), ('event_data', 'monitor.event_data'), ('links', 'monitor.links'), ('url', 'monitor.url')],
-    'twilio_taskrouter_events': [('workspace_sid', 'taskrouter.workspace_sid'), ('source', 'taskrouter.source'), ('description', 'taskrouter.description'), ('event_data', 'taskrouter.event_data'), ('url', 'taskrouter.url')],
+    'twilio_taskrouter_events': [('workspace_sid', 'taskrouter.workspace_sid'), ('source', 'taskrouter.source'), ('description', 'taskrouter.description'), ('event_data', 'taskrouter.event_data'), ('url', 'taskrouter.url'), ('actor_url', 'taskrouter.actor_url'), ('resource_url', 'taskrouter.resource_url'), ('event_date_ms', 'taskrouter.event_date_ms')],
     'telnyx_audit_events': [('change_made_by', 'telnyx.change_made_by'), ('record_type', 'telnyx.record_type')],
 } %}
-{%- for column, extra in [('unmapped', []), ('unmapped_with_changes', [('changes', 'activity.changes')])] %}
     case activity.stream
         {%- for stream, pairs in rest.items() %}
-        when '{{ stream }}' then {{ json_object_of(pairs + extra) }}
+        when '{{ stream }}' then {{ json_object_of(pairs) }}
         {%- endfor %}
-    end as {{ column }}{{ "," if not loop.last }}
-{%- endfor %}
+    end as unmapped
 from {{ ref('activity') }} as activity
 left join {{ ref('stg_twilio_monitor_events') }} as monitor
     on activity.stream = 'twilio_monitor_events' and monitor.sid = activity.source_record_id

@@ -42,7 +42,7 @@ select
                 ('operation', 'event_type'),
                 ('service', json_object_of([('name', ocsf_service('provider', 'interface'))])),
             ])),
-            ('unmapped', 'unmapped_with_changes'),
+            ('unmapped', json_with_members('unmapped', [('changes', 'changes')])),
         ]) }}
 from changes_
 {{ ocsf_new_events_only('source_record_id') }}

@@ -1,6 +1,7 @@
 {#- OCSF 1.1 Authentication (3002), Logon: a Console login (Monitor `user-session.created`, var
     `login_event_types`), by the user it names, from its source IP, into the provider's Console.
-    A login event records a session made, so its status is Success. README "Into a SIEM". -#}
+    A login event records a session made, so its status is Success; the session's SID is
+    `session.uid`, its resource type (`user-session`) under `unmapped`. README "Into a SIEM". -#}
 {{ config(materialized='incremental', unique_key='event_uid', incremental_strategy='delete+insert', on_schema_change='append_new_columns') }}
 
 with logins as (
@@ -21,7 +22,7 @@ select
             ('src_endpoint', ocsf_src_endpoint('source_ip', 'interface', 'provider')),
             ('service', json_object_of([('name', ocsf_service('provider', 'interface'))])),
             ('session', json_object_of([('uid', 'resource_id')])),
-            ('unmapped', 'unmapped'),
+            ('unmapped', json_with_members('unmapped', [('resource_type', 'resource_type')])),
         ]) }}
 from logins
 {{ ocsf_new_events_only('source_record_id') }}
