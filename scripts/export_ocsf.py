@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.ocsf_schema import CLASSES, OCSF_VERSION, OcsfClass, arrow_table, drop_nulls
+from scripts.ocsf_schema import CLASSES, OCSF_VERSION, OcsfClass, arrow_schema, arrow_table, drop_nulls
 
 Event = dict[str, t.Any]
 
@@ -174,11 +174,13 @@ def export_security_lake(
         folder = root / "ext" / ocsf_class.source / f"region={part_region}" / f"accountId={account}" / f"eventDay={day}"
         planned.append((folder / f"{ocsf_class.name}-{digest}.zstd.parquet", rows))
     uids = [event["metadata"]["uid"] for _, rows in planned for event in rows]
+    # One schema for every file of the run: the attributes of all the class's events, not only the new.
+    schema = arrow_schema(ocsf_class, events)
     ledger.begin({"parquet": [str(path) for path, _ in planned]}, uids)
     for path, rows in planned:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + ".tmp")
-        pq.write_table(arrow_table(ocsf_class, rows), temporary, compression="zstd")
+        pq.write_table(arrow_table(ocsf_class, rows, schema), temporary, compression="zstd")
         os.replace(temporary, path)
     ledger.commit(uids)
     return len(new), [path for path, _ in planned]

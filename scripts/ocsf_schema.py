@@ -168,8 +168,14 @@ def arrow_ready(value: t.Any, data_type: pa.DataType) -> t.Any:
     return value
 
 
-def arrow_table(ocsf_class: OcsfClass, events: list[dict[str, t.Any]]) -> pa.Table:
-    """`events` of one class (nulls dropped) as an Arrow table typed by OCSF."""
-    schema = pa.schema(list(struct_type("class", ocsf_class.name, events)))
+def arrow_schema(ocsf_class: OcsfClass, events: list[dict[str, t.Any]]) -> pa.Schema:
+    """The Parquet schema of a class: every attribute `events` (nulls dropped) have, typed by OCSF."""
+    return pa.schema(list(struct_type("class", ocsf_class.name, events)))
+
+
+def arrow_table(ocsf_class: OcsfClass, events: list[dict[str, t.Any]], schema: pa.Schema | None = None) -> pa.Table:
+    """`events` of one class (nulls dropped) as an Arrow table typed by OCSF, in `schema` (made of a
+    wider set of events, so that every file of a run has the same columns) or their own."""
+    schema = schema or arrow_schema(ocsf_class, events)
     rows = [arrow_ready(event, pa.struct(list(schema))) for event in events]
     return pa.Table.from_pylist(rows, schema=schema)

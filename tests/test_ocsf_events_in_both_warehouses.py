@@ -348,6 +348,16 @@ def test_the_security_lake_export_has_ocsf_types(pipeline):
         assert schema.field("unmapped").type == pa.map_(pa.string(), pa.string())
 
 
+def test_the_files_of_one_export_share_their_source_schema(pipeline):
+    schemas: dict[str, set[str]] = {}
+    for path in pipeline.first.files:
+        if path.suffix == ".parquet":
+            source = path.relative_to(pipeline.output / "security-lake").parts[1]
+            schemas.setdefault(source, set()).add(pq.read_schema(path).to_string())
+    assert len(schemas) == len(CLASSES)
+    assert all(len(found) == 1 for found in schemas.values()), schemas
+
+
 def test_the_security_lake_export_reads_back_as_the_events(pipeline):
     read: dict[str, dict[str, t.Any]] = {}
     for path in parquet_files(pipeline.output):
