@@ -181,6 +181,8 @@ def export_security_lake(
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + ".tmp")
         pq.write_table(arrow_table(ocsf_class, rows, schema), temporary, compression="zstd")
+        with temporary.open("rb") as written:
+            os.fsync(written.fileno())  # on disk before the ledger says so
         os.replace(temporary, path)
     ledger.commit(uids)
     return len(new), [path for path, _ in planned]
