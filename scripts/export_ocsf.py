@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sys
 import typing as t
 from collections import defaultdict
@@ -32,9 +33,14 @@ from pathlib import Path
 from scripts.ocsf_schema import CLASSES, OCSF_VERSION, OcsfClass, arrow_schema, arrow_table, drop_nulls
 
 Event = dict[str, t.Any]
+PARTITION_VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 
 
 # ---- reading the warehouse ----------------------------------------------------------------
+
+
+class WarehouseError(Exception):
+    """The warehouse could not be read: the message names the setting and the database's answer."""
 
 
 def read_events(
@@ -47,15 +53,21 @@ def read_events(
     if duckdb_path is not None:
         import duckdb
 
-        with duckdb.connect(str(duckdb_path), read_only=True) as connection:
-            found = connection.execute(exists, [schema, ocsf_class.model]).fetchone()
-            rows = connection.execute(sql).fetchall() if found and found[0] else []
+        try:
+            with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+                found = connection.execute(exists, [schema, ocsf_class.model]).fetchone()
+                rows = connection.execute(sql).fetchall() if found and found[0] else []
+        except duckdb.Error as error:
+            raise WarehouseError(f"--duckdb {duckdb_path}: {error}") from None
     else:
         import psycopg
 
-        with psycopg.connect(t.cast(str, postgres)) as connection:
-            found = connection.execute(exists.replace("?", "%s"), [schema, ocsf_class.model]).fetchone()
-            rows = connection.execute(sql).fetchall() if found and found[0] else []  # type: ignore[arg-type]
+        try:
+            with psycopg.connect(t.cast(str, postgres)) as connection:
+                found = connection.execute(exists.replace("?", "%s"), [schema, ocsf_class.model]).fetchone()
+                rows = connection.execute(sql).fetchall() if found and found[0] else []  # type: ignore[arg-type]
+        except psycopg.Error as error:
+            raise WarehouseError(f"--postgres: {error}") from None
     return [drop_nulls(json.loads(event) if isinstance(event, str) else event) for (event,) in rows]
 
 
@@ -258,18 +270,26 @@ def main(argv: list[str] | None = None) -> None:
         help="the AWS account of the custom source, for every partition (default: each event's provider account)",
     )
     arguments = parser.parse_args(argv)
-    if arguments.duckdb is not None and not arguments.duckdb.exists():
+    if arguments.duckdb is not None and not arguments.duckdb.is_file():
         parser.error(f"--duckdb: no such file: {arguments.duckdb}")
-    done = export(
-        duckdb_path=arguments.duckdb,
-        postgres=arguments.postgres,
-        schema=arguments.schema,
-        jsonl_dir=arguments.jsonl_dir,
-        security_lake_dir=arguments.security_lake_dir,
-        ledger_dir=arguments.ledger_dir,
-        region=arguments.region,
-        account_id=arguments.account_id,
-    )
+    # Partition values: a name, never a path.
+    if not PARTITION_VALUE.fullmatch(arguments.region):
+        parser.error(f"--region: {arguments.region!r} is not a region name (letters, digits, '-')")
+    if arguments.account_id is not None and not PARTITION_VALUE.fullmatch(arguments.account_id):
+        parser.error(f"--account-id: {arguments.account_id!r} is not an account ID (letters, digits, '-')")
+    try:
+        done = export(
+            duckdb_path=arguments.duckdb,
+            postgres=arguments.postgres,
+            schema=arguments.schema,
+            jsonl_dir=arguments.jsonl_dir,
+            security_lake_dir=arguments.security_lake_dir,
+            ledger_dir=arguments.ledger_dir,
+            region=arguments.region,
+            account_id=arguments.account_id,
+        )
+    except WarehouseError as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
     print_summary(done, arguments.jsonl_dir, arguments.security_lake_dir)
 
 
