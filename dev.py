@@ -62,10 +62,11 @@ def demo() -> None:
 
 
 def demo_pipeline(python: Path = PYTHON, workdir: Path = ROOT) -> None:
-    """Emulator -> tap-events -> target-duckdb -> dbt through Meltano, then a summary of the warehouse.
+    """Emulator -> tap-events -> target-duckdb -> dbt through Meltano, then a summary of the warehouse,
+    then the OCSF events exported (output/ocsf/<class>.jsonl, output/security-lake/).
 
-    Everything it writes goes to `workdir`/output: the warehouse, and the SDK's METRIC lines
-    (metrics.jsonl), kept off the console so that Meltano's and the tap's own lines stand out."""
+    Everything it writes goes to `workdir`/output: the warehouse, the exports, and the SDK's METRIC
+    lines (metrics.jsonl), kept off the console so that Meltano's and the tap's own lines stand out."""
     output = workdir / "output"
     output.mkdir(exist_ok=True)
     port = free_port()
@@ -103,6 +104,21 @@ def demo_pipeline(python: Path = PYTHON, workdir: Path = ROOT) -> None:
         emulator.terminate()
         emulator.wait()
     run(python, "-m", "scripts.warehouse_summary", output / "warehouse.duckdb", env=env)
+    # Into a SIEM (README): the OCSF events as JSON lines and in Amazon Security Lake's layout.
+    run(
+        python,
+        "-m",
+        "scripts.export_ocsf",
+        "--duckdb",
+        output / "warehouse.duckdb",
+        "--jsonl-dir",
+        output / "ocsf",
+        "--security-lake-dir",
+        output / "security-lake",
+        "--ledger-dir",
+        output / "ocsf-export-ledger",
+        env=env,
+    )
 
 
 def test() -> None:

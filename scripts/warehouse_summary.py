@@ -119,6 +119,11 @@ DETECTIONS = {
 }
 
 
+#: Findings listed per detection: the summary stays short (the demo's console budget); the
+#: tables, and the OCSF export, hold them all.
+MAX_FINDINGS_SHOWN = 3
+
+
 def print_audit_trail(connection: duckdb.DuckDBPyConnection, schema: str = "analytics") -> None:
     """Activity counts per provider and category, then the findings of each detection (newest first)."""
     built = {
@@ -134,8 +139,12 @@ def print_audit_trail(connection: duckdb.DuckDBPyConnection, schema: str = "anal
     counts = connection.execute(
         f'select provider, category, count(*) from "{schema}".activity group by all order by all'
     ).fetchall()
+    by_provider: dict[str, list[str]] = {}
     for provider, category, count in counts:
-        print(f"  {provider:<8} {category:<16} {count:>8}")
+        by_provider.setdefault(provider, []).append(f"{category} {count}")
+    for provider, categories in by_provider.items():
+        print(f"  {provider:<8} {', '.join(categories)}")
+    print(f"\nFindings of the starter detections (newest {MAX_FINDINGS_SHOWN} of each):")
     for detection, columns in DETECTIONS.items():
         if detection not in built:
             continue
@@ -143,12 +152,11 @@ def print_audit_trail(connection: duckdb.DuckDBPyConnection, schema: str = "anal
         findings = connection.execute(
             f'select detected_at, {listed} from "{schema}"."{detection}" order by detected_at desc'
         ).fetchall()
-        print(f"\n{detection}: {len(findings)} finding(s)")
-        for detected_at, *values in findings[:10]:
+        more = f", {len(findings) - MAX_FINDINGS_SHOWN} not shown" if len(findings) > MAX_FINDINGS_SHOWN else ""
+        print(f"  {detection}: {len(findings)} finding(s){more}")
+        for detected_at, *values in findings[:MAX_FINDINGS_SHOWN]:
             described = "  ".join(f"{column}={value}" for column, value in zip(columns, values, strict=True))
-            print(f"  {detected_at:%Y-%m-%d %H:%M:%S}  {described}")
-        if len(findings) > 10:
-            print(f"  ... and {len(findings) - 10} more")
+            print(f"    {detected_at:%Y-%m-%d %H:%M:%S}  {described}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import typing as t
 from pathlib import Path
 
 if t.TYPE_CHECKING:
+    from tests.postgres_cluster import PostgresCluster
     from tests.warehouses import Warehouse
 
 
@@ -39,3 +40,17 @@ def monitor_changes(warehouse: Warehouse) -> dict[str, t.Any]:
         "select source_record_id, changes from analytics.activity where stream = 'twilio_monitor_events'"
     )
     return {sid: json.loads(changes) if isinstance(changes, str) else changes for sid, changes in rows}
+
+
+def postgres_settings(cluster: PostgresCluster, database: str) -> dict[str, str]:
+    """Environment of target-postgres and the dbt-postgres utility for `database` on a throw-away
+    server (which trusts local connections: the password is not checked)."""
+    connection = {"HOST": "127.0.0.1", "PORT": str(cluster.port), "USER": cluster.superuser}
+    return {
+        **{f"TARGET_POSTGRES_{name}": value for name, value in connection.items()},
+        "TARGET_POSTGRES_PASSWORD": "unused",
+        "TARGET_POSTGRES_DATABASE": database,
+        **{f"DBT_POSTGRES_{name}": value for name, value in connection.items()},
+        "DBT_POSTGRES_PASSWORD": "unused",
+        "DBT_POSTGRES_DBNAME": database,
+    }
