@@ -18,6 +18,8 @@ peak RSS of each, plus the ratios tap/raw and tap/sdk-default. Variants:
 - tap          python -m tap_events --config ... --catalog <only the stream selected>
 - tap-sequential  the same with max_concurrent_requests 1 (one request at a time; default
                with --latency-ms)
+- tap-sdk-loop  the tap with the SDK's own record loop and TYPE_CONFORMANCE_LEVEL NONE
+               (benchmarks/tap_sdk_loop.py: does the tap's copied loop still earn its place?)
 - tap-before   with --tap-before DIR: the tap_events package copied in DIR (an earlier commit)
 
 All of them read the same day windows (StartDate = EndDate = one UTC day) and follow
@@ -60,7 +62,7 @@ from benchmarks.targets import run_targets
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 STREAMS = ("twilio_monitor_events",)
-VARIANTS = ("fetch-only", "raw", "sdk-default", "tap", "tap-sequential")
+VARIANTS = ("fetch-only", "raw", "sdk-default", "tap", "tap-sequential", "tap-sdk-loop")
 DEFAULT_VARIANTS = ("fetch-only", "raw", "sdk-default", "tap")
 #: With --latency-ms: the tap reading one request at a time too, the other sequential reference.
 DEFAULT_LATENCY_VARIANTS = (*DEFAULT_VARIANTS, "tap-sequential")
@@ -92,6 +94,7 @@ def commands(
         "sdk-default": [PYTHON, "-m", "benchmarks.baseline_sdk_default", "--config", str(config)],
         "tap": [*tap_command(None), "--config", str(config), "--catalog", str(catalog)],
         "tap-sequential": [*tap_command(None), "--config", str(sequential_config), "--catalog", str(catalog)],
+        "tap-sdk-loop": [PYTHON, "-m", "benchmarks.tap_sdk_loop", "--config", str(config), "--catalog", str(catalog)],
     }
     if before is not None:
         source, before_catalog = before
@@ -160,6 +163,8 @@ RATIOS = (
     ("tap", "sdk-default"),
     ("tap", "tap-sequential"),
     ("tap", "tap-before"),
+    ("tap-sdk-loop", "raw"),
+    ("tap", "tap-sdk-loop"),
     ("tap-before", "raw"),
     ("tap-before", "sdk-default"),
 )
