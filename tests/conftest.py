@@ -27,9 +27,3 @@ def alerts_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     match: Twilio does not document which, so every Alerts behaviour is tested under both."""
     with Emulator(monitor_alerts=0, alerts_filter_field=request.param) as running:
         yield running
-
-
-@pytest.fixture
-def twilio_config(emulator: Emulator) -> dict:
-    """Twilio only: the Telnyx streams are skipped."""
-    return emulator.tap_config(telnyx_api_key=None)
