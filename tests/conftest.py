@@ -1,3 +1,10 @@
+"""Fixtures for every tier of the suite.
+
+The tests are in four folders by what they need: unit/, tap/ (the tap in the pytest process),
+process/ (the tap as a process: kill -9, exit status, command line) and pipeline/ (Meltano, dbt,
+Airflow, PostgreSQL). tests/README.md says which folder a new test file goes in, rule by rule.
+"""
+
 from __future__ import annotations
 
 import sys
