@@ -128,8 +128,10 @@ def test() -> None:
         # One worker per CPU (at most 4): the tests wait on subprocesses and the emulator more
         # than they compute. Meltano runs take turns (`meltano_helpers.one_meltano_run_at_a_time`).
         workers = FAST_WORKERS if fast else min(4, os.cpu_count() or 1)
+        arguments = ["-n", str(workers), *arguments]
+    if not any(argument.startswith("--dist") for argument in arguments):
         # A file whose tests share a module or class fixture stays on one worker (tests/conftest.py).
-        arguments = ["-n", str(workers), "--dist", "loadgroup", *arguments]
+        arguments = ["--dist", "loadgroup", *arguments]
     run(PYTHON, "-m", "pytest", *arguments, *(FAST_TIERS if fast else ()), env=env)
 
 
