@@ -65,7 +65,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The durations of this run's tests, kept with those of earlier runs (by the main process)."""
-    cache = session.config.cache
+    cache = getattr(session.config, "cache", None)
     if cache is None or hasattr(session.config, "workerinput") or not RUN_DURATIONS:
         return
     cache.set(DURATIONS, {**cache.get(DURATIONS, {}), **RUN_DURATIONS})
@@ -81,7 +81,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: t.Any) -> t.Any:
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    known: dict[str, float] = config.cache.get(DURATIONS, {}) if config.cache is not None else {}
+    cache = getattr(config, "cache", None)  # none with -p no:cacheprovider
+    known: dict[str, float] = cache.get(DURATIONS, {}) if cache is not None else {}
 
     class SharedFixturesTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
