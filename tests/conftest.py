@@ -89,17 +89,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: t.Any) -> t.Any:
             path = nodeid.split("::", 1)[0]
             return path if shares_a_fixture(path) else nodeid
 
-        def schedule(self) -> None:
-            if self.collection is None and known:
-                self.config.option.loadscopereorder = False
-                for node, collection in self.registered_collections.items():
-                    totals: dict[str, float] = {}
-                    for nodeid in collection:
-                        scope = self._split_scope(nodeid)
-                        totals[scope] = totals.get(scope, 0.0) + known.get(nodeid, 1.0)
-                    self.registered_collections[node] = sorted(
-                        collection, key=lambda nodeid: -totals[self._split_scope(nodeid)]
-                    )
-            super().schedule()
+        def _assign_work_unit(self, node: t.Any) -> None:
+            """The units still to hand out, longest first, before the first is handed out
+            (the collection itself stays in the workers' order: they run tests by index)."""
+            if known and not getattr(self, "longest_first", False):
+                units = sorted(self.workqueue.items(), key=lambda unit: -sum(known.get(n, 1.0) for n in unit[1]))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+                self.longest_first = True
+            super()._assign_work_unit(node)
 
     return SharedFixturesTogether(config, log)
