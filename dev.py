@@ -3,6 +3,8 @@
     python3 dev.py demo   # set up, then run the pipeline end to end against the local emulator
     python3 dev.py test   # set up, then lint, type-check and run the test suite
 
+`python3 dev.py test --fast` runs only the first two test tiers (tests/README.md), in a minute.
+
 Set-up is a virtual environment in .venv with the tap and its development tools, made once and
 refreshed when pyproject.toml changes. Only the standard library is used before it exists.
 """
@@ -121,17 +123,32 @@ def demo_pipeline(python: Path = PYTHON, workdir: Path = ROOT) -> None:
     )
 
 
+#: The first two tiers of tests/README.md: no subprocess, no pipeline.
+FAST_TIERS = ("tests/unit", "tests/tap")
+#: Workers for them: they wait (the APIs' rate limits, retries, the emulator) far more than they
+#: compute, about 30 CPU seconds in all, so more workers than CPUs.
+FAST_WORKERS = 6
+
+
 def test() -> None:
     env = tool_env()
-    run(PYTHON, "-m", "ruff", "check", ".", env=env)
-    run(PYTHON, "-m", "ruff", "format", "--check", ".", env=env)
-    run(PYTHON, "-m", "mypy", "tap_events", "emulator", "tests", "benchmarks", "scripts", env=env)
     arguments = sys.argv[2:]
+    fast = "--fast" in arguments
+    if fast:
+        arguments = [argument for argument in arguments if argument != "--fast"]
+    else:
+        run(PYTHON, "-m", "ruff", "check", ".", env=env)
+        run(PYTHON, "-m", "ruff", "format", "--check", ".", env=env)
+        run(PYTHON, "-m", "mypy", "tap_events", "emulator", "tests", "benchmarks", "scripts", env=env)
     if not any(argument.startswith(("-n", "--numprocesses")) for argument in arguments):
         # One worker per CPU (at most 4): the tests wait on subprocesses and the emulator more
         # than they compute. Meltano runs take turns (`meltano_helpers.one_meltano_run_at_a_time`).
-        arguments = ["-n", str(min(4, os.cpu_count() or 1)), *arguments]
-    run(PYTHON, "-m", "pytest", *arguments, env=env)
+        workers = FAST_WORKERS if fast else min(4, os.cpu_count() or 1)
+        arguments = ["-n", str(workers), *arguments]
+    if not any(argument.startswith("--dist") for argument in arguments):
+        # A file whose tests share a module or class fixture stays on one worker (tests/conftest.py).
+        arguments = ["--dist", "loadgroup", *arguments]
+    run(PYTHON, "-m", "pytest", *arguments, *(FAST_TIERS if fast else ()), env=env)
 
 
 def main() -> None:

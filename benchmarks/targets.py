@@ -37,7 +37,7 @@ import typing as t
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.run import (
+from benchmarks.processes import (
     PYTHON,
     EmulatorProcess,
     Measurement,

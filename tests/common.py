@@ -1,5 +1,5 @@
-"""What every test file shares: the stream names, timestamps as the APIs write them, and the
-bookmarks of a STATE.
+"""What every test file shares: the stream names, the Twilio settings, timestamps as the APIs
+write them, and the bookmarks of a STATE.
 
 One `parse` and one `iso` for the whole suite (each helper module had its own, and two `iso`s
 disagreed on fractions: `iso_exact` keeps them). Bookmarks are read in one place, whatever the
@@ -12,6 +12,9 @@ import collections
 import datetime as dt
 import typing as t
 
+if t.TYPE_CHECKING:
+    from emulator import Emulator
+
 #: The tap's stream names, spelled once for the whole suite.
 MONITOR_EVENTS = "twilio_monitor_events"
 MONITOR_ALERTS = "twilio_monitor_alerts"
@@ -21,6 +24,14 @@ SERVERLESS_SERVICES = "twilio_serverless_services"
 SERVERLESS_ENVIRONMENTS = "twilio_serverless_environments"
 SERVERLESS_LOGS = "twilio_serverless_logs"
 TELNYX_AUDIT_EVENTS = "telnyx_audit_events"
+
+
+def twilio_config(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:
+    """Twilio only (the Telnyx streams are skipped), pointed at `emulator`, with `overrides`.
+
+    The suite's one style of settings: a function of the emulator and overrides, as
+    `serverless_config` and `telnyx_config` (a setting given None is left out)."""
+    return emulator.tap_config(**{"telnyx_api_key": None, **overrides})
 
 
 def parse(value: str | dt.datetime | None) -> dt.datetime:

@@ -1,4 +1,4 @@
-"""Shared by the tests/test_monitor_*.py files: days, what the emulator holds, and requests straight at it."""
+"""Shared by the tests/*/test_monitor_*.py files: days, what the emulator holds, and requests straight at it."""
 
 from __future__ import annotations
 

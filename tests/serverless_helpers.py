@@ -1,4 +1,4 @@
-"""Shared by the tests/test_serverless_*.py files: settings, expected data, timestamps."""
+"""Shared by the tests/*/test_serverless_*.py files: settings, expected data, timestamps."""
 
 from __future__ import annotations
 
