@@ -56,7 +56,9 @@ class Fault:
     `truncate` (200 with half the body), `not_json` (200 with an HTML body), `no_records`
     (200 with JSON that holds no records), `undated` (the first record's dates are null),
     `reset` (connection closed without an answer), `cut` (connection closed halfway through the
-    body), `delay` (answer after `delay` seconds).
+    body), `delay` (answer after `delay` seconds), `trickle` (headers, then the body a byte every
+    `delay` seconds: each read is quick, the whole answer never ends), `stall` (headers and half
+    the body, then nothing for `delay` seconds, the connection kept open, then closed).
     The first `skip` matching requests are answered normally.
     """
 
@@ -286,17 +288,28 @@ class Emulator:
                 body = b'{"message": "Service temporarily in maintenance"}'
         # Out of the limits before the answer leaves: a client that sends its next request as soon
         # as it has this answer is never refused for this one.
-        self._send(handler, request, response, body, whole=not (fault and fault.kind == "cut"))
+        pace = fault if fault and fault.kind in ("trickle", "stall") else None
+        self._send(handler, request, response, body, whole=not (fault and fault.kind == "cut"), pace=pace)
 
     def _send(
-        self, handler: BaseHTTPRequestHandler, request: Request, response: Response, body: bytes, *, whole: bool = True
+        self,
+        handler: BaseHTTPRequestHandler,
+        request: Request,
+        response: Response,
+        body: bytes,
+        *,
+        whole: bool = True,
+        pace: Fault | None = None,
     ) -> None:
         try:
             handler.send_response(response.status)
             handler.send_header("Content-Type", "application/json")
             for key, value in response.headers.items():
                 handler.send_header(key, value)
-            self._write_body(handler, request, body, whole=whole)
+            if pace is not None:
+                self._write_slowly(handler, body, pace)
+            else:
+                self._write_body(handler, request, body, whole=whole)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
 
@@ -384,6 +397,22 @@ class Emulator:
             handler.close_connection = True
             handler.wfile.flush()
             handler.connection.shutdown(socket.SHUT_RDWR)
+
+    def _write_slowly(self, handler: BaseHTTPRequestHandler, body: bytes, fault: Fault) -> None:
+        """The `trickle` and `stall` faults: an answer that never ends, though the connection lives."""
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.flush()
+        if fault.kind == "stall":
+            handler.wfile.write(body[: len(body) // 2])
+            handler.wfile.flush()
+            time.sleep(fault.delay)
+        else:
+            for index in range(len(body)):
+                handler.wfile.write(body[index : index + 1])
+                handler.wfile.flush()
+                time.sleep(fault.delay)
+        handler.close_connection = True
 
     def _count_records_sent(self, path: str, response: Response) -> None:
         if response.status != 200 or not isinstance(response.body, dict):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import threading
+import time
 import typing as t
 
 import orjson
@@ -24,7 +26,8 @@ _HANDED_OUT = object()
 
 
 class WholeBodyAdapter(HTTPAdapter):
-    """requests' adapter, except that a body is read in one call rather than in 10 KiB chunks.
+    """requests' adapter, except that a body is read in one call rather than in 10 KiB chunks,
+    and the whole answer is bounded in time.
 
     `Response.content` reads through `iter_content(10240)`: a page of 1,000 Monitor Events
     (about 800 KB) is some 80 trips through urllib3's reader, each releasing and taking the
@@ -32,27 +35,76 @@ class WholeBodyAdapter(HTTPAdapter):
     0.2 s of CPU less this way (of 1.1 s for fetching and parsing them). Errors are those
     `Response.content` raises, so that retries see no difference: a body cut short is a
     `ChunkedEncodingError`.
+
+    The request's read timeout bounds each read of the socket, so an answer trickled a byte at a
+    time never times out by itself: the whole answer, headers and body, must arrive within the
+    read timeout of the request being sent, or its connection is shut and the answer is a
+    `ReadTimeout` (retried like any other timeout).
     """
 
     @override
     def send(
         self, request: requests.PreparedRequest, stream: bool = False, *args: t.Any, **kwargs: t.Any
     ) -> requests.Response:
+        sent_at = time.monotonic()
         response = super().send(request, stream, *args, **kwargs)
         if not stream and response.raw is not None:
+            bound = whole_answer_seconds(kwargs.get("timeout"))
+            watchdog = _Watchdog(response.raw.shutdown, bound - (time.monotonic() - sent_at)) if bound else None
             try:
                 content = response.raw.read(decode_content=True)
             except ProtocolError as exc:
+                _raise_if_expired(watchdog, response, bound)
                 raise requests.exceptions.ChunkedEncodingError(exc) from exc
             except DecodeError as exc:
+                _raise_if_expired(watchdog, response, bound)
                 raise requests.exceptions.ContentDecodingError(exc) from exc
             except ReadTimeoutError as exc:
+                _raise_if_expired(watchdog, response, bound)
                 raise requests.exceptions.ConnectionError(exc) from exc
             except SSLError as exc:
+                _raise_if_expired(watchdog, response, bound)
                 raise requests.exceptions.SSLError(exc) from exc
+            finally:
+                if watchdog is not None:
+                    watchdog.cancel()
+            _raise_if_expired(watchdog, response, bound)  # a body without a length ends where it was cut
             # What `Response.content` would have stored: requests then reads nothing more.
             response.__dict__.update(_content=content or b"", _content_consumed=True)
         return response
+
+
+def whole_answer_seconds(timeout: t.Any) -> float | None:
+    """How long a whole answer may take: the request's read timeout (requests' float or
+    (connect, read) pair); None when it has none."""
+    if isinstance(timeout, tuple):
+        timeout = timeout[1] if len(timeout) > 1 else None
+    return float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else None
+
+
+class _Watchdog:
+    """Calls `expire` (shutting the answer's connection) unless cancelled within `seconds`."""
+
+    def __init__(self, expire: t.Callable[[], None], seconds: float) -> None:
+        self.expired = False
+        self._expire = expire
+        self._timer = threading.Timer(max(0.0, seconds), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.expired = True
+        self._expire()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _raise_if_expired(watchdog: _Watchdog | None, response: requests.Response, bound: float | None) -> None:
+    if watchdog is not None and watchdog.expired:
+        response.close()
+        msg = f"the whole answer did not arrive within {bound:g} s (request_timeout_seconds)"
+        raise requests.exceptions.ReadTimeout(msg)
 
 
 def response_body(response: requests.Response) -> t.Any:
