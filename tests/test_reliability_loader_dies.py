@@ -30,9 +30,7 @@ class Pipeline(t.NamedTuple):
     states: list[dict[str, t.Any]]
 
 
-def run_pipeline(
-    directory: Path, config: dict, catalog: dict, state: dict | None, exit_after: int | None
-) -> Pipeline:
+def run_pipeline(directory: Path, config: dict, catalog: dict, state: dict | None, exit_after: int | None) -> Pipeline:
     """`tap | target`, as Meltano runs them: the target's stdout carries the STATE it stored."""
     directory.mkdir()
     stderr_path = directory / "tap.stderr"
