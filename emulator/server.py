@@ -54,7 +54,8 @@ class Fault:
 
     kinds: `status` (an error answer with `status`, `code`, optional `retry_after`),
     `truncate` (200 with half the body), `not_json` (200 with an HTML body), `no_records`
-    (200 with JSON that holds no records), `undated` (the first record's dates are null),
+    (200 with JSON that holds no records), `undated` (the first record's replication key, or
+    `fields`, null, `value` or missing),
     `reset` (connection closed without an answer), `cut` (connection closed halfway through the
     body), `delay` (answer after `delay` seconds), `trickle` (headers, then the body a byte every
     `delay` seconds: each read is quick, the whole answer never ends), `stall` (headers and half
@@ -74,6 +75,11 @@ class Fault:
     retry_after_date_in: float | None = None
     #: A `Location` header (with a 3xx `status`: a redirect).
     location: str | None = None
+    #: The `undated` fault: which fields of the first record (default: the replication keys), set to
+    #: `value` (null by default, or text that is no timestamp), or removed when `remove` is set.
+    fields: frozenset[str] | None = None
+    value: t.Any = None
+    remove: bool = False
 
 
 class Faults:
@@ -276,7 +282,9 @@ class Emulator:
             if fault and fault.kind == "undated":
                 records = next(value for value in response.body.values() if isinstance(value, list))
                 if records:
-                    records[0] = {**records[0], **dict.fromkeys(UNDATED_FIELDS.intersection(records[0]))}
+                    changed = (fault.fields or UNDATED_FIELDS).intersection(records[0])
+                    first = {**records[0], **dict.fromkeys(changed, fault.value)}
+                    records[0] = {k: v for k, v in first.items() if k not in changed} if fault.remove else first
                 else:
                     self.faults.put_back(fault)  # for the next answer that has records
             body = response.encode()

@@ -26,7 +26,7 @@ from tap_events.errors import APIRequestError, PartitionNotFoundError, ResultCap
 from tap_events.output import EventsWriter, RecordLines, selected_properties
 from tap_events.pagination import QueryPages
 from tap_events.responses import WholeBodyAdapter, attach_context, hand_out_records, response_body
-from tap_events.timestamps import Precision, normalize_timestamp, utc_now
+from tap_events.timestamps import Precision, placed_timestamp, utc_now
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator
@@ -551,8 +551,30 @@ class TapEventsStream(RESTStream[t.Any]):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         for name in self.fields_normalized_in_post_process:
             if row.get(name):
-                row[name] = normalize_timestamp(row[name], self.timestamp_precision)
+                canonical = placed_timestamp(row[name], self.timestamp_precision)
+                if canonical is None:
+                    self.unparseable_timestamp(row, name, context)
+                else:
+                    row[name] = canonical
         return row
+
+    def unparseable_timestamp(self, row: dict, name: str, context: Context | None) -> None:
+        """A timestamp field (not the replication key) that holds no timestamp: passed on as the API
+        sent it (the record is placed by its replication key), named in a WARNING and counted."""
+        partition = self.describe_partition(context)
+        self.run_report.unparseable_timestamp(
+            self.name,
+            partition,
+        )
+        self.logger.warning(
+            "%s: %s: %s %s: %s %r is no timestamp: passed on as the API sent it",
+            self.name,
+            partition,
+            self.primary_keys[0] if self.primary_keys else "record",
+            row.get(self.primary_keys[0]) if self.primary_keys else "",
+            name,
+            str(row[name])[:80],
+        )
 
     #: Context keys that identify a parent resource in the URL; a 404 on them means it is gone.
     partition_path_keys: t.ClassVar[tuple[str, ...]] = ()

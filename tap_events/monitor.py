@@ -63,7 +63,10 @@ class MonitorEventsStream(MonitorStream):
         after a page out of order, nothing is guessed and the window is read to its end. The
         comparison is to the second, so events sharing the window start's second are all read.
         """
-        values = normalize_timestamps([value for value in page_values(response) if value])
+        try:
+            values = normalize_timestamps([value for value in page_values(response) if value])
+        except (ValueError, TypeError, AttributeError, OverflowError):  # a value that is no timestamp: no guess
+            return False
         if not values:
             return False
         newest_first = all(newer >= older for newer, older in itertools.pairwise(values))
