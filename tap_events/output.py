@@ -12,6 +12,7 @@ import atexit
 import errno
 import gc
 import io
+import json
 import os
 import sys
 import time
@@ -192,7 +193,11 @@ def _encoded(record: dict[str, t.Any]) -> bytes:
     try:
         return orjson.dumps(record, option=_ORJSON_OPTIONS)
     except orjson.JSONEncodeError:
+        pass
+    try:
         return _ENCODER.encode(record)
+    except (UnicodeEncodeError, OverflowError):  # a lone surrogate, as sent (responses.py); an integer over 64 bits
+        return json.dumps(record, separators=(",", ":"), default=str).encode()
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import threading
 import time
 import typing as t
@@ -110,8 +111,27 @@ def _raise_if_expired(watchdog: _Watchdog | None, response: requests.Response, b
 def response_body(response: requests.Response) -> t.Any:
     """The JSON body, parsed once while the response was validated."""
     if _BODY_ATTRIBUTE not in response.__dict__:
-        response.__dict__[_BODY_ATTRIBUTE] = orjson.loads(response.content)
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            body = _lone_surrogates_allowed(response.content, exc)
+        response.__dict__[_BODY_ATTRIBUTE] = body
     return response.__dict__[_BODY_ATTRIBUTE]
+
+
+def _lone_surrogates_allowed(content: bytes, error: orjson.JSONDecodeError) -> t.Any:
+    """JSON allows a string to hold an escaped lone surrogate (`"\\ud800"`: a vendor that cuts text
+    between the halves of a pair), which orjson refuses; the standard library reads it, so that
+    the value is emitted as sent (`output.RecordLines` escapes it again). Anything else that orjson
+    refuses is still not JSON (NaN and Infinity included)."""
+
+    def refuse(constant: str) -> t.NoReturn:
+        raise error
+
+    try:
+        return json.loads(content, parse_constant=refuse)
+    except ValueError:
+        raise error from None
 
 
 def hand_out_records(response: requests.Response, records_key: str, value_key: str | None) -> Iterator[dict]:
