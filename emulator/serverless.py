@@ -202,7 +202,7 @@ class ServerlessAPI:
         }
         with self._lock:
             self.environments[(account_sid, service_sid)].add(environment)
-            self.logs[(account_sid, sid)] = SortedRecords("date_created")
+            self.logs[(account_sid, sid)] = SortedRecords("date_created", milliseconds=True)
         return environment
 
     def add_logs(
