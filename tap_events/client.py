@@ -562,10 +562,7 @@ class TapEventsStream(RESTStream[t.Any]):
         """A timestamp field (not the replication key) that holds no timestamp: passed on as the API
         sent it (the record is placed by its replication key), named in a WARNING and counted."""
         partition = self.describe_partition(context)
-        self.run_report.unparseable_timestamp(
-            self.name,
-            partition,
-        )
+        self.run_report.unparseable_timestamp(self.name, partition)
         self.logger.warning(
             "%s: %s: %s %s: %s %r is no timestamp: passed on as the API sent it",
             self.name,
