@@ -39,6 +39,9 @@ STREAM_SPECS = {
     "twilio_taskrouter_events": StreamSpec(
         "twilio_taskrouter_v1.json", "taskrouter.v1.workspace.event", "sid", "event_date", 0
     ),
+    "twilio_serverless_logs": StreamSpec(
+        "twilio_serverless_v1.json", "serverless.v1.service.environment.log", "sid", "date_created", 3
+    ),
     "telnyx_audit_events": StreamSpec("telnyx_audit_events_extract.json", "AuditLog", "id", "created_at", 3),
 }
 #: Keywords of the OpenAPI documents that are documentation, or formats no generator knows.
@@ -197,7 +200,12 @@ def _date_time_fields(spec: StreamSpec) -> list[str]:
 def _unique_key(stream: str, number: int, salt: int) -> str:
     if stream == "telnyx_audit_events":
         return f"{salt:08x}-0000-4000-8000-{number:012x}"
-    prefix = {"twilio_monitor_events": "AE", "twilio_monitor_alerts": "NO", "twilio_taskrouter_events": "EV"}[stream]
+    prefix = {
+        "twilio_monitor_events": "AE",
+        "twilio_monitor_alerts": "NO",
+        "twilio_taskrouter_events": "EV",
+        "twilio_serverless_logs": "NO",
+    }[stream]
     return f"{prefix}{salt:08x}{number:024x}"
 
 

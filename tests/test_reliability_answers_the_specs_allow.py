@@ -1,7 +1,7 @@
 """Property-based: every answer the vendors' OpenAPI schemas allow, served through the emulator.
 
 Each example is a set of list items per stream (Monitor Events and Alerts, TaskRouter Events,
-Telnyx audit events) drawn from the specs by `tests/spec_answers.py`: nullable fields null,
+Serverless Logs, Telnyx audit events) drawn from the specs by `tests/spec_answers.py`: nullable fields null,
 unknown extra fields, empty and very long strings, every Unicode plane and lone surrogates (sent
 escaped), any JSON under `event_data` / `changes`, every RFC 3339 timestamp form. One tap run per
 example must emit each record exactly once, with its values intact (timestamps as the same instant
@@ -26,18 +26,27 @@ from hypothesis import strategies as st
 from emulator import Emulator
 from emulator.http import DEFAULT_ACCOUNT_SID
 from emulator.telnyx import DEFAULT_ORGANIZATION
-from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, TASKROUTER_EVENTS, TELNYX_AUDIT_EVENTS, assert_each_once
+from emulator.twilio import SortedRecords
+from tests.common import (
+    MONITOR_ALERTS,
+    MONITOR_EVENTS,
+    SERVERLESS_LOGS,
+    TASKROUTER_EVENTS,
+    TELNYX_AUDIT_EVENTS,
+    assert_each_once,
+)
 from tests.spec_answers import STREAM_SPECS, canonical, records
 from tests.tap_runner import catalog_selecting, run_tap
 
-#: Examples in CI (each one tap run over four streams); more on demand.
+#: Examples in CI (each one tap run over five streams); more on demand.
 EXAMPLES = int(os.environ.get("TAP_EVENTS_PROPERTY_EXAMPLES", "6"))
 ON_DEMAND = "TAP_EVENTS_PROPERTY_EXAMPLES" in os.environ
-STREAMS = (MONITOR_EVENTS, MONITOR_ALERTS, TASKROUTER_EVENTS, TELNYX_AUDIT_EVENTS)
+STREAMS = (MONITOR_EVENTS, MONITOR_ALERTS, TASKROUTER_EVENTS, SERVERLESS_LOGS, TELNYX_AUDIT_EVENTS)
 DATE_TIME_FIELDS = {
     MONITOR_EVENTS: ("event_date",),
     MONITOR_ALERTS: ("date_created", "date_generated", "date_updated"),
     TASKROUTER_EVENTS: ("event_date",),
+    SERVERLESS_LOGS: ("date_created",),
     TELNYX_AUDIT_EVENTS: ("created_at",),
 }
 #: What the run served and emitted, over every example (printed with `-s`; README's figures).
@@ -51,6 +60,9 @@ def _serve(emulator: Emulator, drawn: dict[str, list[dict[str, t.Any]]]) -> str:
     emulator.monitor.alerts[DEFAULT_ACCOUNT_SID].extend(drawn[MONITOR_ALERTS])
     [workspace_sid] = emulator.taskrouter.events[DEFAULT_ACCOUNT_SID]
     emulator.taskrouter.events[DEFAULT_ACCOUNT_SID][workspace_sid].extend(drawn[TASKROUTER_EVENTS])
+    [environment] = [key for key in emulator.serverless.logs if key[0] == DEFAULT_ACCOUNT_SID]
+    emulator.serverless.logs[environment] = SortedRecords("date_created", milliseconds=True)  # only these
+    emulator.serverless.logs[environment].extend(drawn[SERVERLESS_LOGS])
     for event in drawn[TELNYX_AUDIT_EVENTS]:
         emulator.telnyx.events[DEFAULT_ORGANIZATION].add(event)
     return workspace_sid
@@ -94,8 +106,16 @@ def test_every_answer_the_specs_allow_is_emitted_once_with_its_values(data):
         stream: data.draw(records(stream, low, high, data.draw(st.integers(1, 8), label=f"{stream} count")), stream)
         for stream in STREAMS
     }
-    sizes = {"monitor_events": 0, "monitor_alerts": 0, "taskrouter_workspaces": 1, "taskrouter_events": 0}
-    with Emulator(now=now, telnyx_events=0, serverless_services=0, **sizes) as emulator:
+    sizes = {
+        "monitor_events": 0,
+        "monitor_alerts": 0,
+        "taskrouter_workspaces": 1,
+        "taskrouter_events": 0,
+        "serverless_services": 1,
+        "serverless_environments": (1,),
+        "telnyx_events": 0,
+    }
+    with Emulator(now=now, **sizes) as emulator:
         workspace_sid = _serve(emulator, drawn)
         config = emulator.tap_config(start_date=(now - dt.timedelta(days=3)).isoformat(), page_size=5)
         if "catalog" not in _CATALOG:
