@@ -106,7 +106,7 @@ def test_every_answer_the_specs_allow_is_emitted_once_with_its_values(data):
         stream: data.draw(records(stream, low, high, data.draw(st.integers(1, 8), label=f"{stream} count")), stream)
         for stream in STREAMS
     }
-    sizes = {
+    sizes: dict[str, t.Any] = {
         "monitor_events": 0,
         "monitor_alerts": 0,
         "taskrouter_workspaces": 1,
