@@ -558,19 +558,30 @@ class TapEventsStream(RESTStream[t.Any]):
                     row[name] = canonical
         return row
 
+    #: WARNING lines about values that are no timestamp, per stream; the rest are counted only.
+    UNPARSEABLE_WARNINGS: t.ClassVar[int] = 10
+    _unparseable_warned = 0
+
     def unparseable_timestamp(self, row: dict, name: str, context: Context | None) -> None:
         """A timestamp field (not the replication key) that holds no timestamp: passed on as the API
-        sent it (the record is placed by its replication key), named in a WARNING and counted."""
+        sent it (the record is placed by its replication key), named in a WARNING and counted. A
+        field the API fills badly on every record is named `UNPARSEABLE_WARNINGS` times, then counted."""
         partition = self.describe_partition(context)
         self.run_report.unparseable_timestamp(self.name, partition)
+        self._unparseable_warned += 1
+        if self._unparseable_warned > self.UNPARSEABLE_WARNINGS:
+            return
         self.logger.warning(
-            "%s: %s: %s %s: %s %r is no timestamp: passed on as the API sent it",
+            "%s: %s: %s %s: %s %r is no timestamp: passed on as the API sent it%s",
             self.name,
             partition,
             self.primary_keys[0] if self.primary_keys else "record",
             row.get(self.primary_keys[0]) if self.primary_keys else "",
             name,
             str(row[name])[:80],
+            " (more are counted in the run report, not named)"
+            if self._unparseable_warned == self.UNPARSEABLE_WARNINGS
+            else "",
         )
 
     #: Context keys that identify a parent resource in the URL; a 404 on them means it is gone.

@@ -120,3 +120,18 @@ def test_another_timestamp_that_is_none_is_passed_on_as_sent_and_named(emulator,
     assert "date_generated '31/02/2026 25:00'" in warning[0]
     assert run.report_of(MONITOR_ALERTS, ACCOUNT)["unparseable_timestamps"] == 1
     assert run.report_of(MONITOR_ALERTS, ACCOUNT)["unplaced"] == 0
+
+
+def test_a_field_that_is_never_a_timestamp_is_named_ten_times_and_counted_whole(emulator, twilio_config):
+    emulator.faults.add("/v1/Alerts", kind="undated", times=40, fields=frozenset({"date_updated"}), value="not yet")
+    config = {**twilio_config, "page_size": 2}  # many answers with records
+
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
+
+    assert run.returncode == 0, run.stderr
+    # The first record of an answer may belong to another window (the query starts an hour early).
+    spoiled = sum(record["date_updated"] == "not yet" for record in run.records[MONITOR_ALERTS])
+    assert spoiled > 10
+    warnings = [line for line in run.stderr.splitlines() if "is no timestamp" in line]
+    assert len(warnings) == 10 and "more are counted in the run report" in warnings[-1]
+    assert run.report_of(MONITOR_ALERTS, ACCOUNT)["unparseable_timestamps"] == spoiled
