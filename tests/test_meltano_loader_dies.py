@@ -61,7 +61,7 @@ def _loaded(home: Path) -> list[dict]:
 def test_a_rerun_after_the_loader_died_loses_nothing(tmp_path: Path) -> None:
     install_plugins()
     with small_emulator(monitor_events=3000) as emulator:
-        emulator.latency = 0.03
+        emulator.latency = 1.0  # the tap is still reading when the loader dies
         since = start_date()
         env = meltano_env(
             emulator, tmp_path, since, TAP_EVENTS__SELECT=json.dumps([f"{MONITOR_EVENTS}.*"]), TAP_EVENTS_PAGE_SIZE="50"
@@ -78,7 +78,7 @@ def test_a_rerun_after_the_loader_died_loses_nothing(tmp_path: Path) -> None:
             killed = None
             deadline = time.monotonic() + 240
             while killed is None and first.poll() is None and time.monotonic() < deadline:
-                if _loaded(tmp_path):
+                if len(emulator.seen) >= 4:  # the tap is reading (the loader writes its file late)
                     loaders = [pid for pid in _descendants(first.pid) if "target-jsonl" in _command(pid)]
                     if loaders:
                         killed = loaders[0]
@@ -89,6 +89,7 @@ def test_a_rerun_after_the_loader_died_loses_nothing(tmp_path: Path) -> None:
         assert first.returncode != 0
         tap_lines = [line for line in output.splitlines() if " tap-events " in line]
         assert not [line for line in tap_lines if "Traceback" in line], output[-6000:]
+        assert not [line for line in tap_lines if "Run report (succeeded)" in line], "Meltano stopped the tap"
         loaded_first = len(_loaded(tmp_path))
 
         meltano("run", "tap-events", "target-jsonl", env=env)
