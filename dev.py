@@ -55,6 +55,9 @@ def free_port() -> int:
 
 #: What the demo gives SINGER_SDK_LOG_CONFIG: METRIC points to output/metrics.jsonl, not the console.
 DEMO_LOG_CONFIG = ROOT / "config" / "metrics-to-file.yml"
+#: What the demo gives LOGGING_CONF_FILE, read by target-duckdb (pipelinewise style) alone: its routine
+#: INFO lines ("Loading N rows into ...", "Table ... exists") off the console, its warnings kept.
+DEMO_LOADER_LOG_CONFIG = ROOT / "config" / "loader-logging.conf"
 
 
 def demo() -> None:
@@ -80,6 +83,7 @@ def demo_pipeline(python: Path = PYTHON, workdir: Path = ROOT) -> None:
     env.update(
         MELTANO_PROJECT_ROOT=str(ROOT),
         SINGER_SDK_LOG_CONFIG=str(DEMO_LOG_CONFIG),
+        LOGGING_CONF_FILE=str(DEMO_LOADER_LOG_CONFIG),
         TARGET_DUCKDB_FILEPATH=str(output / "warehouse.duckdb"),
         DBT_DUCKDB_PATH=str(output / "warehouse.duckdb"),
         DBT_QUIET="true",  # dbt prints errors only: the summary shows what it built

@@ -7,6 +7,7 @@ Its own module so that `server.py` can import the API modules at the top while t
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing as t
 from dataclasses import dataclass, field
 
@@ -49,7 +50,10 @@ class Response:
     def encode(self) -> bytes:
         if isinstance(self.body, bytes):
             return self.body
-        return orjson.dumps(self.body)
+        try:
+            return orjson.dumps(self.body)
+        except orjson.JSONEncodeError:  # a lone surrogate (valid JSON text, escaped): what orjson cannot write
+            return json.dumps(self.body, separators=(",", ":")).encode()
 
 
 class HTTPError(Exception):

@@ -213,9 +213,8 @@ class MonitorAPI:
         since = max(f"{start:%Y-%m-%d}T00:00:00Z", oldest) if start else oldest
         until = f"{end + dt.timedelta(days=1):%Y-%m-%d}T00:00:00Z" if end else None
         token = request.param("PageToken")
-        records = self.events.get(account, SortedRecords("event_date")).newest_first(
-            since, until, decode_token(token) if token else None
-        )
+        store = self.events.get(account, SortedRecords("event_date"))
+        records = store.newest_first(since, until, decode_token(token) if token else None)
         filters = {name: request.param(name) or "" for name in chosen}
         if chosen:
             field, wanted = EVENT_FILTER_FIELDS[chosen[0]], request.param(chosen[0])
@@ -230,7 +229,7 @@ class MonitorAPI:
             request,
             records,
             key="events",
-            cursor=lambda record: (record["event_date"], record["sid"]),
+            cursor=store.key,
             filters=echoed,
         )
         if self.shuffle_event_pages:
@@ -275,6 +274,6 @@ class MonitorAPI:
             request,
             records,
             key="alerts",
-            cursor=lambda record: (record["date_created"], record["sid"]),
+            cursor=alerts.key,
             filters=echoed,
         )

@@ -54,9 +54,12 @@ class Fault:
 
     kinds: `status` (an error answer with `status`, `code`, optional `retry_after`),
     `truncate` (200 with half the body), `not_json` (200 with an HTML body), `no_records`
-    (200 with JSON that holds no records), `undated` (the first record's dates are null),
+    (200 with JSON that holds no records), `undated` (the first record's replication key, or
+    `fields`, null, `value` or missing),
     `reset` (connection closed without an answer), `cut` (connection closed halfway through the
-    body), `delay` (answer after `delay` seconds).
+    body), `delay` (answer after `delay` seconds), `trickle` (headers, then the body a byte every
+    `delay` seconds: each read is quick, the whole answer never ends), `stall` (headers and half
+    the body, then nothing for `delay` seconds, the connection kept open, then closed).
     The first `skip` matching requests are answered normally.
     """
 
@@ -72,6 +75,11 @@ class Fault:
     retry_after_date_in: float | None = None
     #: A `Location` header (with a 3xx `status`: a redirect).
     location: str | None = None
+    #: The `undated` fault: which fields of the first record (default: the replication keys), set to
+    #: `value` (null by default, or text that is no timestamp), or removed when `remove` is set.
+    fields: frozenset[str] | None = None
+    value: t.Any = None
+    remove: bool = False
 
 
 class Faults:
@@ -275,7 +283,9 @@ class Emulator:
             if fault and fault.kind == "undated":
                 records = next(value for value in response.body.values() if isinstance(value, list))
                 if records:
-                    records[0] = {**records[0], **dict.fromkeys(UNDATED_FIELDS.intersection(records[0]))}
+                    changed = (fault.fields or UNDATED_FIELDS).intersection(records[0])
+                    first = {**records[0], **dict.fromkeys(changed, fault.value)}
+                    records[0] = {k: v for k, v in first.items() if k not in changed} if fault.remove else first
                 else:
                     self.faults.put_back(fault)  # for the next answer that has records
             body = response.encode()
@@ -287,17 +297,28 @@ class Emulator:
                 body = b'{"message": "Service temporarily in maintenance"}'
         # Out of the limits before the answer leaves: a client that sends its next request as soon
         # as it has this answer is never refused for this one.
-        self._send(handler, request, response, body, whole=not (fault and fault.kind == "cut"))
+        pace = fault if fault and fault.kind in ("trickle", "stall") else None
+        self._send(handler, request, response, body, whole=not (fault and fault.kind == "cut"), pace=pace)
 
     def _send(
-        self, handler: BaseHTTPRequestHandler, request: Request, response: Response, body: bytes, *, whole: bool = True
+        self,
+        handler: BaseHTTPRequestHandler,
+        request: Request,
+        response: Response,
+        body: bytes,
+        *,
+        whole: bool = True,
+        pace: Fault | None = None,
     ) -> None:
         try:
             handler.send_response(response.status)
             handler.send_header("Content-Type", "application/json")
             for key, value in response.headers.items():
                 handler.send_header(key, value)
-            self._write_body(handler, request, body, whole=whole)
+            if pace is not None:
+                self._write_slowly(handler, body, pace)
+            else:
+                self._write_body(handler, request, body, whole=whole)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
 
@@ -385,6 +406,22 @@ class Emulator:
             handler.close_connection = True
             handler.wfile.flush()
             handler.connection.shutdown(socket.SHUT_RDWR)
+
+    def _write_slowly(self, handler: BaseHTTPRequestHandler, body: bytes, fault: Fault) -> None:
+        """The `trickle` and `stall` faults: an answer that never ends, though the connection lives."""
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.flush()
+        if fault.kind == "stall":
+            handler.wfile.write(body[: len(body) // 2])
+            handler.wfile.flush()
+            time.sleep(fault.delay)
+        else:
+            for index in range(len(body)):
+                handler.wfile.write(body[index : index + 1])
+                handler.wfile.flush()
+                time.sleep(fault.delay)
+        handler.close_connection = True
 
     def _count_records_sent(self, path: str, response: Response) -> None:
         if response.status != 200 or not isinstance(response.body, dict):

@@ -202,7 +202,7 @@ class ServerlessAPI:
         }
         with self._lock:
             self.environments[(account_sid, service_sid)].add(environment)
-            self.logs[(account_sid, sid)] = SortedRecords("date_created")
+            self.logs[(account_sid, sid)] = SortedRecords("date_created", milliseconds=True)
         return environment
 
     def add_logs(
@@ -365,7 +365,8 @@ class ServerlessAPI:
             if request.param(name) is not None
         }
         with self._lock:
-            matching = self.logs[(account, found["sid"])].newest_first(since, until, cursor)
+            store = self.logs[(account, found["sid"])]
+            matching = store.newest_first(since, until, cursor)
             if function_sid is not None:
                 matching = (record for record in matching if record["function_sid"] == function_sid)
             page = twilio_page(
@@ -373,7 +374,7 @@ class ServerlessAPI:
                 request,
                 itertools.islice(matching, max(0, self.result_cap - served)),
                 key="logs",
-                cursor=lambda record: (record["date_created"], f"{record['sid']}.{served + size}"),
+                cursor=lambda record: (store.key(record)[0], f"{record['sid']}.{served + size}"),
                 filters=echoed,
             )
             cut = page.body["meta"]["next_page_url"] is None and next(matching, None) is not None

@@ -45,6 +45,7 @@ def twilio_timestamp(value: dt.datetime) -> str:
 
 
 STRICT_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+MILLISECOND_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
 def parse_date_param(request: Request, name: str, *, formats: str = "iso") -> dt.datetime | None:
@@ -72,13 +73,24 @@ class SortedRecords:
     so records added while a client pages do not shift the pages it has not read yet.
     """
 
-    def __init__(self, timestamp_field: str) -> None:
+    def __init__(self, timestamp_field: str, *, milliseconds: bool = False) -> None:
         self.timestamp_field = timestamp_field
+        self.milliseconds = milliseconds
         self._keys: list[tuple[str, str]] = []
         self._records: list[dict[str, t.Any]] = []
 
     def key(self, record: dict[str, t.Any]) -> tuple[str, str]:
-        return (record[self.timestamp_field], record["sid"])
+        """(timestamp, sid); a timestamp in another form than the API's own (an offset, a
+        fraction: tests that serve every form the spec allows) as the instant in that form."""
+        value = record[self.timestamp_field]
+        shape = MILLISECOND_TIMESTAMP if self.milliseconds else STRICT_TIMESTAMP
+        if not shape.fullmatch(value):
+            instant = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
+            instant = instant.replace(tzinfo=instant.tzinfo or dt.UTC).astimezone(dt.UTC)
+            value = twilio_timestamp(instant)
+            if self.milliseconds:
+                value = f"{value[:-1]}.{instant.microsecond // 1000:03d}Z"
+        return (value, record["sid"])
 
     def add(self, record: dict[str, t.Any]) -> None:
         key = self.key(record)

@@ -31,8 +31,8 @@ from tap_events.timestamps import (
     Precision,
     floor_second,
     format_timestamp,
-    normalize_timestamp,
     parse_timestamp,
+    placed_timestamp,
 )
 
 if t.TYPE_CHECKING:
@@ -97,7 +97,8 @@ class SplitLedger:
         near = False
         for field in self._fields:
             value = record.get(field)
-            if value and self._near_boundary(normalize_timestamp(value, self._precision)):
+            canonical = placed_timestamp(value, self._precision)
+            if canonical is not None and self._near_boundary(canonical):
                 near = True
                 break
         if not near:
@@ -115,7 +116,10 @@ def estimated_pages(values: Sequence[str], start: dt.datetime, end: dt.datetime,
     (newest or oldest first) does not tell which part of the range it covers."""
     if len(values) < page_size or len(values) < 2:
         return None
-    times = [parse_timestamp(value) for value in values]
+    try:
+        times = [parse_timestamp(value) for value in values]
+    except (ValueError, TypeError, AttributeError, OverflowError):  # a value that is no timestamp tells nothing
+        return None
     if all(newer >= older for newer, older in itertools.pairwise(times)):
         covered = end - times[-1]
     elif all(older <= newer for older, newer in itertools.pairwise(times)):

@@ -16,7 +16,7 @@ from tap_events.http_client import HTTPStream
 from tap_events.record_sink import RecordSink
 from tap_events.responses import hand_out_records
 from tap_events.stop_policies import QueryStops
-from tap_events.timestamps import Precision, normalize_timestamp
+from tap_events.timestamps import Precision, placed_timestamp
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -61,8 +61,38 @@ class TapEventsStream(HTTPStream, RecordSink):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         for name in self.fields_normalized_in_post_process:
             if row.get(name):
-                row[name] = normalize_timestamp(row[name], self.timestamp_precision)
+                canonical = placed_timestamp(row[name], self.timestamp_precision)
+                if canonical is None:
+                    self.unparseable_timestamp(row, name, context)
+                else:
+                    row[name] = canonical
         return row
+
+    #: WARNING lines about values that are no timestamp, per stream; the rest are counted only.
+    UNPARSEABLE_WARNINGS: t.ClassVar[int] = 10
+    _unparseable_warned = 0
+
+    def unparseable_timestamp(self, row: dict, name: str, context: Context | None) -> None:
+        """A timestamp field (not the replication key) that holds no timestamp: passed on as the API
+        sent it (the record is placed by its replication key), named in a WARNING and counted. A
+        field the API fills badly on every record is named `UNPARSEABLE_WARNINGS` times, then counted."""
+        partition = self.describe_partition(context)
+        self.run_report.unparseable_timestamp(self.name, partition)
+        self._unparseable_warned += 1
+        if self._unparseable_warned > self.UNPARSEABLE_WARNINGS:
+            return
+        self.logger.warning(
+            "%s: %s: %s %s: %s %r is no timestamp: passed on as the API sent it%s",
+            self.name,
+            partition,
+            self.primary_keys[0] if self.primary_keys else "record",
+            row.get(self.primary_keys[0]) if self.primary_keys else "",
+            name,
+            str(row[name])[:80],
+            " (more are counted in the run report, not named)"
+            if self._unparseable_warned == self.UNPARSEABLE_WARNINGS
+            else "",
+        )
 
     def partition_records(self, context: Context | None) -> Iterator[dict]:
         """Records of one partition; a partition deleted since it was listed is skipped, one that

@@ -173,7 +173,7 @@ class HTTPStream(RESTStream[t.Any]):
     @property
     @override
     def timeout(self) -> int:
-        """Seconds to wait for the server to connect, and for each read of its answer."""
+        """Seconds to wait for the server to connect, and for its whole answer (responses.WholeBodyAdapter)."""
         return int(self.config.get("request_timeout_seconds", 60))
 
     @property

@@ -9,8 +9,11 @@ its selected properties and written as is; otherwise the SDK's own path runs.
 from __future__ import annotations
 
 import atexit
+import errno
 import gc
 import io
+import json
+import os
 import sys
 import time
 import typing as t
@@ -31,6 +34,52 @@ if t.TYPE_CHECKING:
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
+class TargetStoppedReading(BaseException):
+    """The target closed its input (it exited mid-run): nothing the tap writes can arrive any more.
+
+    A BaseException, as SystemExit is, so that it passes the SDK's per-stream `except Exception`
+    (which would log it as an unhandled error) and every worker stops with the run; `TapEvents.invoke`
+    says so in one line and exits non-zero.
+    """
+
+
+class _ToTarget:
+    """The tap's stdout, where a broken pipe (the target has gone) is `TargetStoppedReading`."""
+
+    def __init__(self, output: t.Any) -> None:
+        self._output = output
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._output.write(data)
+        except OSError as exc:
+            _stopped_reading(exc)
+
+    def flush(self) -> None:
+        try:
+            self._output.flush()
+        except OSError as exc:
+            _stopped_reading(exc)
+
+
+def _stopped_reading(exc: OSError) -> t.NoReturn:
+    if isinstance(exc, BrokenPipeError) or exc.errno in (errno.EPIPE, errno.ECONNRESET):
+        raise TargetStoppedReading(str(exc)) from None
+    raise exc
+
+
+def silence_stdout() -> None:
+    """After the target has gone: what is still buffered for stdout goes nowhere, quietly (at exit
+    too), instead of a broken pipe error per buffer."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        pass
+    finally:
+        os.close(devnull)
+
+
 class EventsWriter(MsgSpecWriter):
     """msgspec encoding into a 1 MiB stdout buffer, flushed at every message but RECORD: a STATE
     line always reaches the target together with every record written before it, and a run
@@ -49,11 +98,12 @@ class EventsWriter(MsgSpecWriter):
             try:
                 descriptor = sys.stdout.fileno()
             except (AttributeError, OSError, io.UnsupportedOperation):
-                self._output = sys.stdout.buffer
+                self._output = _ToTarget(sys.stdout.buffer)
             else:
                 sys.stdout.flush()
-                self._output = io.BufferedWriter(io.FileIO(descriptor, "wb", closefd=False), buffer_size=1 << 20)
-                atexit.register(self._output.flush)
+                buffered = io.BufferedWriter(io.FileIO(descriptor, "wb", closefd=False), buffer_size=1 << 20)
+                self._output = _ToTarget(buffered)
+                atexit.register(buffered.flush)
         return self._output
 
     @override
@@ -143,7 +193,11 @@ def _encoded(record: dict[str, t.Any]) -> bytes:
     try:
         return orjson.dumps(record, option=_ORJSON_OPTIONS)
     except orjson.JSONEncodeError:
+        pass
+    try:
         return _ENCODER.encode(record)
+    except (UnicodeEncodeError, OverflowError):  # a lone surrogate, as sent (responses.py); an integer over 64 bits
+        return json.dumps(record, separators=(",", ":"), default=str).encode()
 
 
 @contextmanager

@@ -79,6 +79,11 @@ class PartitionFigures:
     requests: int = 0
     retries: Counter[str] = field(default_factory=Counter)
     windows_split: int = 0
+    #: Records emitted without a usable replication value (missing, null or not a timestamp):
+    #: in no time window, claimed by no bookmark (windows.py, `TimeWindowStream.emit_unplaced`).
+    unplaced: int = 0
+    #: Other timestamp values that are no timestamp, passed on as the API sent them.
+    unparseable_timestamps: int = 0
     #: "deleted" (404 since it was listed), "refused" (credentials), "failed" (gave up): not read whole.
     skipped: str | None = None
 
@@ -120,6 +125,16 @@ class RunReport:
         """A query reached a result cap and is read in two halves."""
         with self._lock:
             self._of(stream, partition).windows_split += 1
+
+    def unplaced(self, stream: str, partition: str, count: int) -> None:
+        """`count` records without a usable replication value were written as the API sent them."""
+        with self._lock:
+            self._of(stream, partition).unplaced += count
+
+    def unparseable_timestamp(self, stream: str, partition: str) -> None:
+        """A timestamp field other than the replication key held no timestamp (passed on as sent)."""
+        with self._lock:
+            self._of(stream, partition).unparseable_timestamps += 1
 
     def skipped(self, stream: str, partition: str, reason: str) -> None:
         with self._lock:
@@ -187,6 +202,8 @@ class RunReport:
                         "requests": figures.requests,
                         "retries": {cause: figures.retries[cause] for cause in RETRY_CAUSES},
                         "windows_split": figures.windows_split,
+                        "unplaced": figures.unplaced,
+                        "unparseable_timestamps": figures.unparseable_timestamps,
                         "skipped": figures.skipped,
                         "gaps": [
                             {"start": format_timestamp(gap.start), "end": format_timestamp(gap.end)}
@@ -205,6 +222,8 @@ class RunReport:
                 "requests": sum(p["requests"] for p in partitions),
                 "retries": {cause: sum(p["retries"][cause] for p in partitions) for cause in RETRY_CAUSES},
                 "windows_split": sum(p["windows_split"] for p in partitions),
+                "unplaced": sum(p["unplaced"] for p in partitions),
+                "unparseable_timestamps": sum(p["unparseable_timestamps"] for p in partitions),
                 "partitions_skipped": sum(1 for p in partitions if p["skipped"]),
                 "gaps": sum(len(p["gaps"]) for p in partitions),
             },
@@ -219,6 +238,7 @@ def report_lines(report: dict[str, t.Any]) -> list[str]:
         f"Run report ({report['status']}): {totals['records']} records written, {totals['requests']} requests, "
         f"{_retries(totals['retries'])}, {totals['windows_split']} window(s) split, "
         f"{totals['partitions_skipped']} partition(s) skipped, {totals['gaps']} gap(s) at the source"
+        + _unplaceable(totals)
     ]
     streams: dict[str, list[str]] = {}
     for partition in report["partitions"]:
@@ -232,11 +252,23 @@ def _partition_figures(partition: dict[str, t.Any]) -> str:
     said += f", {_retries(partition['retries'])}"
     if partition["windows_split"]:
         said += f", {partition['windows_split']} window(s) split"
+    said += _unplaceable(partition)
     if partition["skipped"]:
         said += f", skipped ({partition['skipped']})"
     if partition["gaps"]:
         said += ", gaps " + " and ".join(f"{gap['start']} to {gap['end']}" for gap in partition["gaps"])
     return said + f", bookmark {partition['bookmark'] or 'none'}"
+
+
+def _unplaceable(figures: dict[str, t.Any]) -> str:
+    """Said only when there are any: records without a usable replication value, other timestamps
+    that are none."""
+    said = ""
+    if figures["unplaced"]:
+        said += f", {figures['unplaced']} record(s) without a usable replication value (emitted as sent)"
+    if figures["unparseable_timestamps"]:
+        said += f", {figures['unparseable_timestamps']} timestamp value(s) that are none (passed on as sent)"
+    return said
 
 
 def report_json(report: dict[str, t.Any]) -> str:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import collections
+import json
+import threading
+import time
 import typing as t
 
 import orjson
@@ -24,7 +27,8 @@ _HANDED_OUT = object()
 
 
 class WholeBodyAdapter(HTTPAdapter):
-    """requests' adapter, except that a body is read in one call rather than in 10 KiB chunks.
+    """requests' adapter, except that a body is read in one call rather than in 10 KiB chunks,
+    and the whole answer is bounded in time.
 
     `Response.content` reads through `iter_content(10240)`: a page of 1,000 Monitor Events
     (about 800 KB) is some 80 trips through urllib3's reader, each releasing and taking the
@@ -32,34 +36,102 @@ class WholeBodyAdapter(HTTPAdapter):
     0.2 s of CPU less this way (of 1.1 s for fetching and parsing them). Errors are those
     `Response.content` raises, so that retries see no difference: a body cut short is a
     `ChunkedEncodingError`.
+
+    The request's read timeout bounds each read of the socket, so an answer trickled a byte at a
+    time never times out by itself: the whole answer, headers and body, must arrive within the
+    read timeout of the request being sent, or its connection is shut and the answer is a
+    `ReadTimeout` (retried like any other timeout).
     """
 
     @override
     def send(
         self, request: requests.PreparedRequest, stream: bool = False, *args: t.Any, **kwargs: t.Any
     ) -> requests.Response:
+        sent_at = time.monotonic()
         response = super().send(request, stream, *args, **kwargs)
         if not stream and response.raw is not None:
+            bound = whole_answer_seconds(kwargs.get("timeout"))
+            watchdog = _Watchdog(response.raw.shutdown, bound - (time.monotonic() - sent_at)) if bound else None
             try:
                 content = response.raw.read(decode_content=True)
             except ProtocolError as exc:
+                _raise_if_expired(watchdog, response, bound)
                 raise requests.exceptions.ChunkedEncodingError(exc) from exc
             except DecodeError as exc:
+                _raise_if_expired(watchdog, response, bound)
                 raise requests.exceptions.ContentDecodingError(exc) from exc
             except ReadTimeoutError as exc:
+                _raise_if_expired(watchdog, response, bound)
                 raise requests.exceptions.ConnectionError(exc) from exc
             except SSLError as exc:
+                _raise_if_expired(watchdog, response, bound)
                 raise requests.exceptions.SSLError(exc) from exc
+            finally:
+                if watchdog is not None:
+                    watchdog.cancel()
+            _raise_if_expired(watchdog, response, bound)  # a body without a length ends where it was cut
             # What `Response.content` would have stored: requests then reads nothing more.
             response.__dict__.update(_content=content or b"", _content_consumed=True)
         return response
 
 
+def whole_answer_seconds(timeout: t.Any) -> float | None:
+    """How long a whole answer may take: the request's read timeout (requests' float or
+    (connect, read) pair); None when it has none."""
+    if isinstance(timeout, tuple):
+        timeout = timeout[1] if len(timeout) > 1 else None
+    return float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else None
+
+
+class _Watchdog:
+    """Calls `expire` (shutting the answer's connection) unless cancelled within `seconds`."""
+
+    def __init__(self, expire: t.Callable[[], None], seconds: float) -> None:
+        self.expired = False
+        self._expire = expire
+        self._timer = threading.Timer(max(0.0, seconds), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.expired = True
+        self._expire()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _raise_if_expired(watchdog: _Watchdog | None, response: requests.Response, bound: float | None) -> None:
+    if watchdog is not None and watchdog.expired:
+        response.close()
+        msg = f"the whole answer did not arrive within {bound:g} s (request_timeout_seconds)"
+        raise requests.exceptions.ReadTimeout(msg)
+
+
 def response_body(response: requests.Response) -> t.Any:
     """The JSON body, parsed once while the response was validated."""
     if _BODY_ATTRIBUTE not in response.__dict__:
-        response.__dict__[_BODY_ATTRIBUTE] = orjson.loads(response.content)
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            body = _lone_surrogates_allowed(response.content, exc)
+        response.__dict__[_BODY_ATTRIBUTE] = body
     return response.__dict__[_BODY_ATTRIBUTE]
+
+
+def _lone_surrogates_allowed(content: bytes, error: orjson.JSONDecodeError) -> t.Any:
+    """JSON allows a string to hold an escaped lone surrogate (`"\\ud800"`: a vendor that cuts text
+    between the halves of a pair), which orjson refuses; the standard library reads it, so that
+    the value is emitted as sent (`output.RecordLines` escapes it again). Anything else that orjson
+    refuses is still not JSON (NaN and Infinity included)."""
+
+    def refuse(constant: str) -> t.NoReturn:
+        raise error
+
+    try:
+        return json.loads(content, parse_constant=refuse)
+    except ValueError:
+        raise error from None
 
 
 def hand_out_records(response: requests.Response, records_key: str, value_key: str | None) -> Iterator[dict]:

@@ -10,7 +10,14 @@ from typing_extensions import override
 
 from tap_events.errors import ResultCapError, ResultCapReached
 from tap_events.stop_policies import ResultCapStop
-from tap_events.timestamps import ONE_SECOND, ceil_second, floor_second, format_timestamp, parse_timestamp
+from tap_events.timestamps import (
+    ONE_SECOND,
+    ceil_second,
+    floor_second,
+    format_timestamp,
+    parse_timestamp,
+    placed_timestamp,
+)
 from tap_events.windows import UnsortedWindowStream
 
 if t.TYPE_CHECKING:
@@ -72,9 +79,9 @@ class ResultCapSplitting(UnsortedWindowStream):
         seconds: collections.Counter[dt.datetime] = collections.Counter()  # to name a second that is too full
         try:
             for record in self.request_records(window):
-                value, sid = record.get(key), record.get("sid")
-                if not value:
-                    self.warn_undated(1)
+                value, sid = placed_timestamp(record.get(key), self.timestamp_precision), record.get("sid")
+                if value is None:
+                    yield record  # placed in no window: `emit_unplaced` (read_windows) emits it once
                     continue
                 created = parse_timestamp(value)
                 seconds[floor_second(created)] += 1

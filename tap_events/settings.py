@@ -261,7 +261,10 @@ SETTINGS = th.PropertiesList(
         th.IntegerType,
         default=60,
         title="Request Timeout (seconds)",
-        description="How long to wait for an API to connect and for each read of its answer.",
+        description=(
+            "How long to wait for an API to connect, and for its whole answer (headers and body: a body "
+            "trickled a byte at a time still ends in time and is retried)."
+        ),
     ),
     th.Property(
         "max_concurrent_requests",

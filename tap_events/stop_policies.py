@@ -76,7 +76,10 @@ class BilledReadsStop:
     """
 
     def after_page(self, page: PageSeen, pages: QueryPages) -> bool:
-        values = normalize_timestamps([value for value in page.values if value])
+        try:
+            values = normalize_timestamps([value for value in page.values if value])
+        except (ValueError, TypeError, AttributeError, OverflowError):  # a value that is no timestamp: no guess
+            return False
         if not values:
             return False
         newest_first = all(newer >= older for newer, older in itertools.pairwise(values))

@@ -19,7 +19,7 @@ from typing_extensions import override
 from tap_events import log_lines, monitor, serverless, taskrouter, telnyx
 from tap_events.batches import StateGate
 from tap_events.client import TapEventsStream
-from tap_events.output import EventsWriter, garbage_collection_for_records
+from tap_events.output import EventsWriter, TargetStoppedReading, garbage_collection_for_records, silence_stdout
 from tap_events.report import RunIncompleteError, RunReport, report_json, report_lines
 from tap_events.run import RunContext
 from tap_events.settings import SETTINGS, schema_errors, setting_errors, telnyx_configured, twilio_configured
@@ -135,6 +135,15 @@ class TapEvents(Tap):
                     raise RunIncompleteError(tap.run_report.failure_summary())
         except FatalAPIError as exc:
             cls.logger.error("%s", exc)
+            sys.exit(1)
+        except TargetStoppedReading:
+            # Worker threads stopped with the run (concurrency.py); nothing more can reach the target.
+            silence_stdout()
+            cls.logger.error(
+                "The target stopped reading (its input closed mid-run): the tap stops. Everything up to the "
+                "last STATE the target received was written before that STATE; a run from that STATE reads "
+                "the rest."
+            )
             sys.exit(1)
 
     def log_closing_report(self, *, succeeded: bool) -> None:

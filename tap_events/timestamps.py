@@ -59,6 +59,17 @@ def normalize_timestamp(value: str, precision: Precision = "seconds") -> str:
     return format_timestamp(parse_timestamp(value), precision)
 
 
+def placed_timestamp(value: t.Any, precision: Precision = "seconds") -> str | None:
+    """`normalize_timestamp` of a value the API sent, or None when it is no timestamp (missing,
+    null, not a string, or text that is no ISO 8601 date-time): a value the tap cannot place."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return normalize_timestamp(value, precision)
+    except (ValueError, OverflowError):
+        return None
+
+
 def normalize_timestamps(values: list[str], precision: Precision = "seconds") -> list[str]:
     """`normalize_timestamp` of each value; a list already canonical, as the APIs answer, is
     recognised in one call and returned as it is."""

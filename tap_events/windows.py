@@ -26,8 +26,8 @@ from tap_events.timestamps import (
     CANONICAL_SHAPES,
     DIGITS_TO_NINES,
     format_timestamp,
-    normalize_timestamp,
     parse_timestamp,
+    placed_timestamp,
     utc_now,
 )
 from tap_events.window_plan import WindowPlan, WindowRules, oldest_kept, plan_windows
@@ -56,6 +56,13 @@ def merge_ranges(ranges: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tupl
         elif start < end:
             merged.append((start, end))
     return merged
+
+
+def _shown(record: dict, field: str) -> str:
+    """A field's value as a warning shows it: `missing`, `null`, or its JSON text (shortened)."""
+    if field not in record:
+        return "missing"
+    return "null" if record[field] is None else repr(record[field])[:80]
 
 
 class WindowProgress:
@@ -110,6 +117,8 @@ class TimeWindowStream(TapEventsStream):
         super().__init__(*args, **kwargs)
         self.run_started_at = utc_now()
         self._retention_noted = False
+        #: Per partition, the primary keys of the records emitted without a usable replication value.
+        self._unplaced_emitted: dict[str, set[t.Any]] = {}
 
     @cached_property
     @override
@@ -314,15 +323,42 @@ class TimeWindowStream(TapEventsStream):
         """After a failure: the state may claim only what the last STATE claimed."""
         raise NotImplementedError
 
-    def warn_undated(self, count: int) -> None:
-        """Records without a replication value belong to no window: skipped, but never silently."""
-        if count:
-            self.logger.warning(
-                "%s: skipped %d record(s) without %s: they cannot be placed in a time window",
-                self.name,
-                count,
-                self.replication_key,
+    def emit_unplaced(self, context: Context | None, records: list[dict]) -> list[dict]:
+        """Of records whose replication value is missing, null or no timestamp, those to emit now.
+
+        Such a record fits no time window and no bookmark can claim it, but an audit trail must not
+        lose it: it is emitted as the API sent it, once per run and partition (several queries may
+        return it: overlapping Alerts queries, the pieces of a busy window), named in one WARNING
+        and counted in the run report (`unplaced`). Stopping the partition instead would stop it
+        at that record on every run while the records after it age out of the API's retention.
+        """
+        partition = self.describe_partition(context)
+        emitted = self._unplaced_emitted.setdefault(partition, set())
+        primary_key, key = self.primary_keys[0], self.replication_key or ""
+        fresh: list[dict] = []
+        for record in records:
+            record_key = record.get(primary_key)
+            if record_key is not None and not isinstance(record_key, (dict, list)):
+                if record_key in emitted:
+                    continue
+                emitted.add(record_key)
+            fresh.append(record)
+        if fresh:
+            named = "; ".join(
+                f"{primary_key} {record.get(primary_key)}: {key} {_shown(record, key)}" for record in fresh[:3]
             )
+            self.logger.warning(
+                "%s: %s: %d record(s) whose %s places them in no time window, emitted as the API sent them "
+                "(no bookmark claims them): %s%s",
+                self.name,
+                partition,
+                len(fresh),
+                key,
+                named,
+                f"; and {len(fresh) - 3} more" if len(fresh) > 3 else "",
+            )
+            self.run_report.unplaced(self.name, partition, len(fresh))
+        return fresh
 
     def window_contexts(self, context: Context | None, plan: WindowPlan) -> list[Context]:
         """The context of each window of the plan, oldest first."""
@@ -368,7 +404,7 @@ class UnsortedWindowStream(TimeWindowStream):
     ) -> Iterator[list[dict]]:
         plan = self.window_plan(context)
         key, precision = self.replication_key or "", self.timestamp_precision
-        shape, nines, normalize = CANONICAL_SHAPES[precision], DIGITS_TO_NINES, normalize_timestamp
+        shape, nines, placed = CANONICAL_SHAPES[precision], DIGITS_TO_NINES, placed_timestamp
         progress = WindowProgress()
         windows = self.window_contexts(context, plan)
         lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
@@ -387,24 +423,28 @@ class UnsortedWindowStream(TimeWindowStream):
             low = format_timestamp(window["window_start"], precision)
             high = format_timestamp(window["window_end"], precision)
             page: list[dict] = []
-            undated = 0
+            unplaced: list[dict] = []
             for record in records:
                 value = record.get(key)
-                if not value:
-                    undated += 1
-                    continue
-                if value.encode().translate(nines) != shape:  # rare: the APIs answer in the canonical form
-                    value = record[key] = normalize(value, precision)
+                # Rare: the APIs answer in the canonical form (and always with a value).
+                if value.__class__ is not str or value.encode().translate(nines) != shape:
+                    value = placed(value, precision)
+                    if value is None:
+                        unplaced.append(record)
+                        continue
+                    record[key] = value
                 if low <= value < high:
                     page.append(record)
+            newest = max((record[key] for record in page), default=None)
+            if unplaced:
+                page += self.emit_unplaced(context, unplaced)
             if page:
-                newest = max(record[key] for record in page)
                 yield page
-                progress.note(index, newest)  # after the yield: the SDK has written the page
+                if newest is not None:
+                    progress.note(index, newest)  # after the yield: the SDK has written the page
             # Counted per chunk, after the SDK wrote its records: nothing per record on the hot path.
             report.records(self.name, partition, len(page))
             lines.tick()
-            self.warn_undated(undated)
             records.clear()  # the worker that read the chunk holds it too: its records are freed now
 
     @override
@@ -535,9 +575,16 @@ class SortedWindowStream(TimeWindowStream):
     @override
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         """A record of the lookback is older than the bookmark, which never moves backwards."""
+        value = latest_record.get(self.replication_key or "")
+        if value.__class__ is not str or value.encode().translate(DIGITS_TO_NINES) != self._canonical_shape:
+            return  # emitted without a usable replication value (`emit_unplaced`): claimed by no bookmark
         bookmark = self.get_context_state(context).get("replication_key_value")
-        if bookmark is None or latest_record[self.replication_key or ""] > bookmark:
+        if bookmark is None or value > bookmark:
             super()._increment_stream_state(latest_record, context=context)
+
+    @cached_property
+    def _canonical_shape(self) -> bytes:
+        return CANONICAL_SHAPES[self.timestamp_precision]
 
     @override
     def read_windows(
@@ -576,9 +623,9 @@ class SortedWindowStream(TimeWindowStream):
                     page = []
                     lines.tick()
                     continue
-                value = record.get(key)
-                if not value:
-                    self.warn_undated(1)
+                value = placed_timestamp(record.get(key), self.timestamp_precision)
+                if value is None:
+                    page += self.emit_unplaced(context, [record])
                     continue
                 created = parse_timestamp(value)
                 record_key = record.get(primary_key)
@@ -600,7 +647,7 @@ class SortedWindowStream(TimeWindowStream):
                 if record_key is not None:
                     seen.add(record_key)
                 newest = created
-                record[key] = normalize_timestamp(value, self.timestamp_precision)
+                record[key] = value
                 page.append(record)
             if page:  # not followed by a PageEnd (parse_response always sends one): written, not claimed
                 yield page

@@ -115,7 +115,9 @@ def state_of_partitions(
 
 
 def parse_messages(stdout: str) -> list[dict[str, t.Any]]:
-    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    """One message a line, lines ending in "\n" only, as a target reads them (`str.splitlines` would
+    also cut at U+2028 or \x85, which JSON strings may hold as they are)."""
+    return [json.loads(line) for line in stdout.split("\n") if line.strip()]
 
 
 def _write_json(directory: Path, name: str, value: t.Any) -> str:
@@ -251,7 +253,7 @@ def _log_level() -> str:
 
 def _tolerant(stdout: str) -> list[dict[str, t.Any]]:
     messages = []
-    for line in stdout.splitlines():
+    for line in stdout.split("\n"):
         try:
             messages.append(json.loads(line))
         except json.JSONDecodeError:

@@ -9,7 +9,6 @@ from collections import Counter
 
 from tap_events.timestamps import format_timestamp, utc_now
 from tests.common import MONITOR_EVENTS, bookmark_values, twilio_config
-from tests.monitor_helpers import events_of
 from tests.tap_runner import catalog_selecting, run_tap_process
 
 
@@ -50,17 +49,6 @@ def test_an_answer_without_records_is_not_read_as_an_empty_page(emulator):
     assert "HTTP 200 without a list of records under 'events'" in run.stderr
     assert "Traceback" not in run.stderr
     assert not run.records[MONITOR_EVENTS]
-
-
-def test_a_record_without_its_date_is_skipped_with_a_warning(emulator):
-    emulator.faults.add("/v1/Events", kind="undated", times=1)
-
-    config = twilio_config(emulator)
-    run = run_tap_process(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
-
-    assert run.returncode == 0, run.stderr
-    assert "skipped 1 record(s) without event_date" in run.stderr
-    assert len(run.records[MONITOR_EVENTS]) == len(events_of(emulator)) - 1
 
 
 def test_a_failure_mid_run_leaves_a_state_that_claims_only_emitted_records(emulator):
