@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.common import MONITOR_EVENTS
+from tests.common import MONITOR_EVENTS, twilio_config
 from tests.monitor_helpers import events_of
 from tests.tap_runner import catalog_selecting, tap_arguments
 
@@ -56,9 +56,9 @@ def run_pipeline(directory: Path, config: dict, catalog: dict, state: dict | Non
 
 
 @pytest.fixture
-def events_only(emulator, twilio_config):
+def events_only(emulator):
     emulator.latency = 0.02  # a run long enough to die in
-    config = {**twilio_config, "page_size": 25}
+    config = twilio_config(emulator, page_size=25)
     return config, catalog_selecting(config, [MONITOR_EVENTS])
 
 

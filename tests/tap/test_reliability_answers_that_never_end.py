@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.common import MONITOR_EVENTS, assert_each_once
+from tests.common import MONITOR_EVENTS, assert_each_once, twilio_config
 from tests.monitor_helpers import events_of
 from tests.tap_runner import catalog_selecting, run_tap
 
@@ -14,8 +14,8 @@ TIMEOUT_SECONDS = 2
 
 
 @pytest.fixture
-def events_only(twilio_config):
-    config = {**twilio_config, "page_size": 50, "max_request_retries": 3, "request_timeout_seconds": TIMEOUT_SECONDS}
+def events_only(emulator):
+    config = twilio_config(emulator, page_size=50, max_request_retries=3, request_timeout_seconds=TIMEOUT_SECONDS)
     return config, catalog_selecting(config, [MONITOR_EVENTS])
 
 

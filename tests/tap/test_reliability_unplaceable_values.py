@@ -13,7 +13,7 @@ import typing as t
 import pytest
 
 from emulator.http import DEFAULT_ACCOUNT_SID
-from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, TELNYX_AUDIT_EVENTS, assert_each_once
+from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, TELNYX_AUDIT_EVENTS, assert_each_once, twilio_config
 from tests.monitor_helpers import events_of
 from tests.tap_runner import catalog_selecting, run_tap
 from tests.telnyx_helpers import events as telnyx_events
@@ -37,11 +37,12 @@ def _as_sent(record, field):
 
 
 @pytest.mark.parametrize("how", list(SPOILED))
-def test_monitor_events_without_a_usable_event_date_are_emitted_once_and_named(emulator, twilio_config, how):
+def test_monitor_events_without_a_usable_event_date_are_emitted_once_and_named(emulator, how):
     settings, sent = SPOILED[how]
     emulator.faults.add("/v1/Events", kind="undated", times=1, **settings)
 
-    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [MONITOR_EVENTS]))
+    config = twilio_config(emulator)
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
@@ -62,12 +63,13 @@ def test_monitor_events_without_a_usable_event_date_are_emitted_once_and_named(e
 
 
 @pytest.mark.parametrize("how", list(SPOILED))
-def test_monitor_alerts_without_a_usable_date_created_are_emitted_once(emulator, twilio_config, how):
+def test_monitor_alerts_without_a_usable_date_created_are_emitted_once(emulator, how):
     """Alerts are read through the result-cap splitting reader: the same rule holds there."""
     settings, sent = SPOILED[how]
     emulator.faults.add("/v1/Alerts", kind="undated", times=1, **settings)
 
-    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [MONITOR_ALERTS]))
+    config = twilio_config(emulator)
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
     records = run.records[MONITOR_ALERTS]
@@ -101,12 +103,13 @@ def test_telnyx_events_without_a_usable_created_at_are_emitted_once_in_order(how
         assert bookmark is not None and bookmark.startswith("20")
 
 
-def test_another_timestamp_that_is_none_is_passed_on_as_sent_and_named(emulator, twilio_config):
+def test_another_timestamp_that_is_none_is_passed_on_as_sent_and_named(emulator):
     emulator.faults.add(
         "/v1/Alerts", kind="undated", times=1, fields=frozenset({"date_generated"}), value="31/02/2026 25:00"
     )
 
-    run = run_tap(twilio_config, catalog=catalog_selecting(twilio_config, [MONITOR_ALERTS]))
+    config = twilio_config(emulator)
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
@@ -122,9 +125,9 @@ def test_another_timestamp_that_is_none_is_passed_on_as_sent_and_named(emulator,
     assert run.report_of(MONITOR_ALERTS, ACCOUNT)["unplaced"] == 0
 
 
-def test_a_field_that_is_never_a_timestamp_is_named_ten_times_and_counted_whole(emulator, twilio_config):
+def test_a_field_that_is_never_a_timestamp_is_named_ten_times_and_counted_whole(emulator):
     emulator.faults.add("/v1/Alerts", kind="undated", times=40, fields=frozenset({"date_updated"}), value="not yet")
-    config = {**twilio_config, "page_size": 2}  # many answers with records
+    config = twilio_config(emulator, page_size=2)  # many answers with records
 
     run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
 
