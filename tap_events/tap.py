@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import typing as t
 
@@ -21,6 +22,9 @@ from tap_events.concurrency import AccountLimits
 from tap_events.output import EventsWriter, garbage_collection_for_records
 from tap_events.report import RunIncompleteError, RunReport, report_json, report_lines
 from tap_events.settings import SETTINGS, schema_errors, setting_errors, telnyx_configured, twilio_configured
+from tap_events.shards import configured_shard
+from tap_events.subaccounts import TwilioDirectory
+from tap_events.twilio import TwilioStream
 
 TWILIO_STREAMS: list[type[Stream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
 TELNYX_STREAMS: list[type[Stream]] = [*telnyx.STREAMS]
@@ -43,6 +47,17 @@ class TapEvents(Tap):
         super().__init__(*args, **kwargs)
         #: In BATCH mode, STATE waits for the BATCH message of the records it claims.
         self._state_writer = StateGate(self.message_writer)
+        #: The Twilio accounts of the run's shard, subaccounts found at run time (subaccounts.py).
+        self.twilio_directory = TwilioDirectory(self.config, self.run_report, self.logger)
+
+    @override
+    def _handle_termination(self, signum: int, frame: t.Any) -> None:
+        """SIGTERM/SIGINT: the SDK writes the state as it is (whole windows only, windows.py) and
+        exits 0, so a stopped run would look finished to a scheduler: exit 128 + the signal instead."""
+        with contextlib.suppress(SystemExit):
+            super()._handle_termination(signum, frame)
+        self.logger.warning("Stopped by signal %d: STATE written for the windows read whole; exiting non-zero.", signum)
+        sys.exit(128 + signum)
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -103,6 +118,7 @@ class TapEvents(Tap):
                 )
                 synced = False
                 try:
+                    tap.know_twilio_accounts()
                     tap.sync_all()
                     synced = True
                 finally:
@@ -114,6 +130,18 @@ class TapEvents(Tap):
         except FatalAPIError as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
+
+    def know_twilio_accounts(self) -> None:
+        """Before `sync_all`: the Twilio accounts are known first (subaccounts found once, subaccounts.py);
+        with none in the run's shard, the Twilio streams are not read (the SDK would read one empty
+        partition)."""
+        twilio = [stream for stream in self.streams.values() if isinstance(stream, TwilioStream)]
+        if twilio and not self.twilio_directory.accounts():
+            self.logger.info(
+                "No Twilio account in shard %s: the Twilio streams are not read.", configured_shard(self.config)
+            )
+            for stream in twilio:
+                stream.selected = False
 
     def log_closing_report(self, *, succeeded: bool) -> None:
         """The run report for a person, then as one JSON line for monitoring (README, "Watching a run")."""
@@ -145,10 +173,12 @@ class TapEvents(Tap):
             ("Twilio", twilio_configured(config), TWILIO_STREAMS),
             ("Telnyx", telnyx_configured(config), TELNYX_STREAMS),
         ):
-            if configured:
-                stream_types += types
-            else:
+            if not configured:
                 self.logger.info("%s credentials are not set: skipping the %s streams.", provider, provider)
+            elif provider == "Telnyx" and not configured_shard(config).holds_telnyx:
+                self.logger.info("Shard %s: the Telnyx streams are read by shard 1.", configured_shard(config))
+            else:
+                stream_types += types
         return [cls(tap=self) for cls in stream_types]
 
 

@@ -21,6 +21,8 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
+    from tap_events.tap import TapEvents
+
 
 @dataclass(frozen=True)
 class TwilioAccount:
@@ -71,7 +73,8 @@ class TwilioStream(TapEventsStream):
 
     @cached_property
     def accounts(self) -> dict[str, TwilioAccount]:
-        return {account.account_sid: account for account in twilio_accounts(self.config)}
+        """The run's accounts in its shard, subaccounts found at run time included (subaccounts.py)."""
+        return t.cast("TapEvents", self._tap).twilio_directory.accounts()
 
     @property
     @override
