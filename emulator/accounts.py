@@ -71,7 +71,7 @@ class AccountsAPI:
     def add_subaccount(self, sid: str, owner: str, status: str, friendly_name: str) -> None:
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
-        created = self.emulator.now - dt.timedelta(days=30, minutes=len(self.accounts))
+        created = self.emulator.now - dt.timedelta(days=30) + dt.timedelta(minutes=len(self.accounts))
         self.accounts[sid] = EmulatedAccount(sid, owner, friendly_name, status, created)
 
     def withhold_auth_token(self, sid: str) -> None:
