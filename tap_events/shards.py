@@ -52,8 +52,8 @@ WHOLE = Shard(1, 1)
 
 
 def shard_error(value: t.Any) -> str | None:
-    """What is wrong with a `shard` setting, naming it (the value is not secret)."""
-    if value is None:
+    """What is wrong with a `shard` setting, naming it (the value is not secret); empty is unset."""
+    if value is None or value == "":
         return None
     match = SHARD_PATTERN.fullmatch(str(value)) if isinstance(value, str) else None
     if not match:
