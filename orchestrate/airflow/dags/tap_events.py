@@ -51,8 +51,9 @@ Worker environment: `MELTANO_PROJECT_ROOT` (default: this repository), `MELTANO_
 (default: `meltano` on the PATH), `MELTANO_ENVIRONMENT` (default `prod`), `TAP_EVENTS_LOADER`
 (default `target-postgres`; with `target-duckdb` each account writes its own file
 `$TAP_EVENTS_DUCKDB_DIR/<name>.duckdb`, DuckDB allowing one writer per file),
-`TAP_EVENTS_SCHEDULE` (default `@hourly`), `TAP_EVENTS_MAX_PARALLEL` (default 16),
-`TAP_EVENTS_RETRIES` (default 3, 5 minutes apart and doubling), and the
+`TAP_EVENTS_SCHEDULE` (default `@hourly`; empty: only when triggered), `TAP_EVENTS_MAX_PARALLEL`
+(default 16), `TAP_EVENTS_RETRIES` (default 3, `TAP_EVENTS_RETRY_DELAY_SECONDS` apart, default 300,
+doubling), `TAP_EVENTS_POOL` (default `tap_events`), and the
 loader's connection settings (`TARGET_POSTGRES_HOST`, ... from a secrets backend or the
 deployment, never here). Share Meltano's state between workers: `MELTANO_DATABASE_URI` on
 PostgreSQL or `MELTANO_STATE_BACKEND_URI=s3://...` (docs/orchestration.md).
@@ -259,8 +260,56 @@ def loader() -> str:
     return os.environ.get("TAP_EVENTS_LOADER", "target-postgres")
 
 
+def meltano_executable() -> str:
+    return os.environ.get("MELTANO_EXECUTABLE") or shutil.which("meltano") or "meltano"
+
+
+def shared_sys_dir() -> Path:
+    """The project's `.meltano` (or `MELTANO_SYS_DIR_ROOT`): plugins' environments, SQLite system database."""
+    configured = os.environ.get("MELTANO_SYS_DIR_ROOT")
+    return Path(configured) if configured else project_root() / ".meltano"
+
+
+def own_sys_dir(run: str) -> Path:
+    """A `.meltano` for one run: Meltano writes each plugin's config, catalog and state files in
+    `.meltano/run/<plugin>/` whatever the state ID, so two runs of the project at once on one
+    machine (shards, accounts) would read each other's. This one links every entry of the shared
+    directory (the plugins' virtual environments, the system database) but has its own `run/`
+    and `logs/`."""
+    shared = shared_sys_dir()
+    own = shared / "dag-runs" / run
+    own.mkdir(parents=True, exist_ok=True)
+    for entry in shared.iterdir():
+        if entry.name in ("run", "logs", "dag-runs"):
+            continue
+        link = own / entry.name
+        if not link.is_symlink():
+            if link.exists():
+                shutil.rmtree(link) if link.is_dir() else link.unlink()
+            link.symlink_to(entry)
+    return own
+
+
+def migrate_meltano_database() -> None:
+    """Any Meltano command brings its system database up to date; two doing so at once on a new
+    database collide (a duplicate key): done once here, before the runs start in parallel."""
+    environment = {key: value for key, value in os.environ.items() if key not in CREDENTIAL_SETTINGS}
+    environment["MELTANO_PROJECT_ROOT"] = str(project_root())
+    result = subprocess.run(
+        [meltano_executable(), f"--environment={os.environ.get('MELTANO_ENVIRONMENT', 'prod')}", "state", "list"],
+        cwd=project_root(),
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"meltano could not open its system database: {result.stderr[-2000:]}")
+
+
 def meltano_command(account: dict[str, t.Any]) -> list[str]:
-    executable = os.environ.get("MELTANO_EXECUTABLE") or shutil.which("meltano") or "meltano"
+    executable = meltano_executable()
     environment = os.environ.get("MELTANO_ENVIRONMENT", "prod")
     return [
         executable,
@@ -291,6 +340,10 @@ def meltano_environment(account: dict[str, t.Any]) -> dict[str, str]:
         environment["TAP_EVENTS_SHARD"] = account["shard"]
     environment.update(account.get("settings", {}))
     environment["MELTANO_PROJECT_ROOT"] = str(project_root())
+    if "MELTANO_DATABASE_URI" not in environment:
+        # The default SQLite system database, named where it is (the run's own `.meltano` links it).
+        environment["MELTANO_DATABASE_URI"] = f"sqlite:///{shared_sys_dir() / 'meltano.db'}"
+    environment["MELTANO_SYS_DIR_ROOT"] = str(own_sys_dir(account["run"]))
     if loader() == "target-duckdb" and "TARGET_DUCKDB_FILEPATH" not in account.get("settings", {}):
         directory = Path(os.environ.get("TAP_EVENTS_DUCKDB_DIR") or project_root() / "output")
         directory.mkdir(parents=True, exist_ok=True)
@@ -323,7 +376,9 @@ def tap_events() -> None:
         """The runs of the configured accounts, one per shard (references to credentials only:
         this goes to XCom; subaccounts are found by each run, never listed here)."""
         text = Variable.get(ACCOUNTS_VARIABLE, default=None) or os.environ.get(ACCOUNTS_ENVIRONMENT_VARIABLE)
-        return runs(parse_accounts(text))
+        planned = runs(parse_accounts(text))
+        migrate_meltano_database()
+        return planned
 
     @task(
         map_index_template="{{ account_name }}",
