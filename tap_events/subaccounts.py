@@ -206,8 +206,9 @@ def discover(client: AccountsClient, parent_sid: str, selection: Selection, shar
         if sid.lower() == parent_sid.lower() or not shard.holds(sid):
             continue
         item = listed.get(sid.lower())
-        if item is None or not item.get("auth_token"):
-            to_fetch.append(sid)  # not listed (a list of SIDs may name one): asked for by SID
+        if item is None or (item.get("status") == "active" and not item.get("auth_token")):
+            # Not listed (a list of SIDs may name one), or listed without its token: asked for by SID.
+            to_fetch.append(sid)
         else:
             items_by_sid[sid] = item
 

@@ -11,6 +11,7 @@ import pytest
 
 from emulator import Emulator
 from emulator.server import DEFAULT_API_KEY_SECRET, DEFAULT_API_KEY_SID
+from tap_events.shards import shard_of
 from tests.subaccount_helpers import (
     PARENT_SID,
     accounts_read,
@@ -215,3 +216,20 @@ def test_a_bad_subaccount_setting_is_refused_before_any_request(emulator, overri
     assert run.returncode != 0
     assert setting in run.stderr
     assert emulator.seen == []
+
+
+def test_only_active_subaccounts_of_the_shard_have_their_token_fetched(emulator):
+    emulator.accounts.auth_token_filled_by = "fetch"
+    sids = add_subaccounts(emulator, ["active", "suspended", "closed", "active", "active", "active"])
+    active = [
+        sid
+        for sid, status in zip(sids, ["active", "suspended", "closed", "active", "active", "active"], strict=True)
+        if status == "active"
+    ]
+    in_shard = [sid for sid in active if shard_of(sid, 2) == 1]
+    assert 0 < len(in_shard) < len(active), "choose SIDs spread over both shards"
+
+    run = run_tap(parent_config(emulator, shard="1/2"))
+
+    assert run.returncode == 0, run.stderr
+    assert sorted(url.split(FETCH)[1].removesuffix(".json") for url in requests_to(emulator, FETCH)) == sorted(in_shard)
