@@ -163,6 +163,12 @@ BAD_ACCOUNT_LISTS = {
         [{"name": "a", "telnyx_conn_id": "x", "settings": {"TAP_EVENTS_TELNYX_API_KEY": "s3cr3t-value"}}],
     ),
     "unset": "",
+    "too many shards": json.dumps([{"name": "a", "twilio_conn_id": "x", "twilio_subaccounts": "all", "shards": 65}]),
+    "subaccounts without a parent": json.dumps([{"name": "a", "telnyx_conn_id": "x", "twilio_subaccounts": "all"}]),
+    "subaccounts neither all nor SIDs": json.dumps(
+        [{"name": "a", "twilio_conn_id": "x", "twilio_subaccounts": "some"}]
+    ),
+    "shard in settings": json.dumps([{"name": "a", "twilio_conn_id": "x", "settings": {"TAP_EVENTS_SHARD": "1/2"}}]),
 }
 
 
