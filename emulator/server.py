@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from emulator.accounts import AccountsAPI
 from emulator.http import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_API_KEY_SECRET,
@@ -163,11 +164,14 @@ class Emulator:
         self.taskrouter = TaskRouterAPI(self, **sizes)
         self.serverless = ServerlessAPI(self, **sizes)
         self.telnyx = TelnyxAPI(self, **sizes)
-        self.apis: list[MonitorAPI | TaskRouterAPI | ServerlessAPI | TelnyxAPI] = [
+        #: Api v2010 Accounts: subaccounts, their statuses and tokens (emulator/accounts.py).
+        self.accounts = AccountsAPI(self)
+        self.apis: list[MonitorAPI | TaskRouterAPI | ServerlessAPI | TelnyxAPI | AccountsAPI] = [
             self.monitor,
             self.taskrouter,
             self.serverless,
             self.telnyx,
+            self.accounts,
         ]
         self.routes: list[tuple[str, re.Pattern[str], t.Callable[..., Response]]] = [
             (method, re.compile(pattern + r"/?$"), handler)
@@ -233,6 +237,7 @@ class Emulator:
             "twilio_taskrouter_base_url": self.base_url,
             "twilio_serverless_base_url": self.base_url,
             "telnyx_base_url": self.base_url,
+            "twilio_api_base_url": self.base_url,
         }
         config.update(overrides)
         return {key: value for key, value in config.items() if value is not None}
@@ -476,6 +481,20 @@ class Emulator:
             if hasattr(api, "add_account"):
                 api.add_account(account_sid)
 
+    def add_twilio_subaccount(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        owner: str = DEFAULT_ACCOUNT_SID,
+        status: str = "active",
+        friendly_name: str | None = None,
+    ) -> None:
+        """A subaccount of `owner`, listed by its Accounts API, with its own token and data; one not
+        `active` has its credentials refused (401, error 20005)."""
+        self.add_twilio_account(account_sid, auth_token)
+        self.accounts.add_subaccount(account_sid, owner, status, friendly_name or f"customer {account_sid[-6:]}")
+
     def revoke_twilio_account(self, account_sid: str) -> None:
         """Refuse the account's auth token and API keys from now on (a revoked or suspended
         subaccount), while the other accounts keep working."""
@@ -486,6 +505,8 @@ class Emulator:
         account = self._twilio_credential_owner(request.headers.get("authorization", ""))
         if account is None or account in self.revoked_twilio_accounts:
             raise twilio_error(401, 20003, "Authenticate")
+        if self.accounts.accounts.get(account, None) and self.accounts.accounts[account].status != "active":
+            raise twilio_error(401, 20005, "Account not active")
         return account
 
     def _twilio_credential_owner(self, header: str) -> str | None:

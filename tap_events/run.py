@@ -19,6 +19,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.io_base import GenericSingerWriter
 
     from tap_events.batches import StateGate
+    from tap_events.subaccounts import TwilioDirectory
 
 
 @dataclass
@@ -35,6 +36,9 @@ class RunContext:
     limits: Limits = field(default_factory=Limits)
     #: Seconds between two progress lines of a stream (`progress_interval_seconds`).
     progress_interval_seconds: float = 5.0
+    #: Every Twilio account of the run in its shard, subaccounts found at run time (subaccounts.py);
+    #: set by the tap, which knows the settings.
+    twilio_accounts: TwilioDirectory = field(init=False)
 
     def progress(self, stream_name: str, logger: logging.Logger) -> StreamProgress:
         """A stream's progress lines, counted in the run's report."""

@@ -11,6 +11,8 @@ from jsonschema import Draft7Validator
 from singer_sdk import typing as th
 
 from tap_events.http_client import MAX_REQUESTS_IN_FLIGHT
+from tap_events.shards import shard_error
+from tap_events.subaccounts import selection_errors
 from tap_events.timestamps import parse_timestamp, utc_now
 from tap_events.twilio import twilio_accounts
 from tap_events.window_plan import DEFAULT_HISTORY
@@ -20,6 +22,7 @@ BASE_URL_SETTINGS = {
     "twilio_taskrouter_base_url": "https://taskrouter.twilio.com",
     "twilio_serverless_base_url": "https://serverless.twilio.com",
     "telnyx_base_url": "https://api.telnyx.com",
+    "twilio_api_base_url": "https://api.twilio.com",
 }
 SID_PREFIXES = {
     "twilio_account_sid": "AC",
@@ -148,6 +151,8 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
                 errors += _secret_errors(f"twilio_accounts[{index}].{key}", entry.get(key))
             if not any(entry.get(key) for key in ("account_sid", "auth_token", "api_key_secret")):
                 errors.append(f"twilio_accounts[{index}] is empty: it needs account_sid and its credential.")
+    errors += selection_errors(config)
+    errors.append(shard_error(config.get("shard")))
     if not twilio_configured(config) and not telnyx_configured(config):
         errors.append(
             "No credentials: set twilio_account_sid with twilio_auth_token (or twilio_api_key_sid and "
@@ -206,6 +211,25 @@ SETTINGS = th.PropertiesList(
         description="More accounts (e.g. subaccounts, which need their own credentials), each "
         "{account_sid, auth_token} or {account_sid, api_key_sid, api_key_secret}; every "
         "account is a partition of every Twilio stream with its own bookmarks.",
+    ),
+    th.Property(
+        "twilio_subaccounts",
+        th.CustomType({"type": ["string", "array"], "items": {"type": "string"}}),
+        title="Twilio Subaccounts",
+        description="Subaccounts of twilio_account_sid to read as well, found at run time: 'none' (the "
+        "default), 'all' (every active subaccount) or a list of subaccount SIDs. Their credentials are "
+        "asked of Twilio with the parent's auth token (twilio_auth_token; an API key cannot get them) "
+        "and kept in memory only; each subaccount is an account partition of every Twilio stream with "
+        "its own bookmarks. Suspended and closed subaccounts are skipped and named in the run report.",
+    ),
+    th.Property(
+        "shard",
+        th.StringType,
+        title="Shard",
+        description="'INDEX/COUNT' such as '3/16': this run reads only the Twilio accounts whose SID "
+        "hashes to shard INDEX of COUNT (a stable SHA-256 hash), and Telnyx only in shard 1, so that "
+        "COUNT runs together read everything once. Changing COUNT: move the bookmarks with "
+        "`tap-events-reshard` (docs/orchestration.md).",
     ),
     th.Property(
         "telnyx_api_key",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import typing as t
@@ -23,6 +24,9 @@ from tap_events.output import EventsWriter, TargetStoppedReading, garbage_collec
 from tap_events.report import RunIncompleteError, RunReport, report_json, report_lines
 from tap_events.run import RunContext
 from tap_events.settings import SETTINGS, schema_errors, setting_errors, telnyx_configured, twilio_configured
+from tap_events.shards import configured_shard
+from tap_events.subaccounts import TwilioDirectory
+from tap_events.twilio import TwilioStream
 
 TWILIO_STREAMS: list[type[TapEventsStream]] = [*monitor.STREAMS, *taskrouter.STREAMS, *serverless.STREAMS]
 TELNYX_STREAMS: list[type[TapEventsStream]] = [*telnyx.STREAMS]
@@ -46,11 +50,14 @@ class TapEvents(Tap):
     def run(self) -> RunContext:
         """What every stream of this run shares (run.py): made when the SDK builds the first
         stream (inside `Tap.__init__`, after the settings and the message writer exist)."""
-        return RunContext(
+        run = RunContext(
             writer=self.message_writer,
             state_gate=StateGate(self.message_writer),
             progress_interval_seconds=float(self.config.get("progress_interval_seconds", 5)),
         )
+        #: The Twilio accounts of the run's shard, subaccounts found at run time (subaccounts.py).
+        run.twilio_accounts = TwilioDirectory(self.config, run.report, self.logger)
+        return run
 
     @property
     def run_report(self) -> RunReport:
@@ -65,6 +72,15 @@ class TapEvents(Tap):
             log_lines.install(stream.logger)
             streams.append(stream)
         return streams
+
+    @override
+    def _handle_termination(self, signum: int, frame: t.Any) -> None:
+        """SIGTERM/SIGINT: the SDK writes the state as it is (whole windows only, windows.py) and
+        exits 0, so a stopped run would look finished to a scheduler: exit 128 + the signal instead."""
+        with contextlib.suppress(SystemExit):
+            super()._handle_termination(signum, frame)
+        self.logger.warning("Stopped by signal %d: STATE written for the windows read whole; exiting non-zero.", signum)
+        sys.exit(128 + signum)
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -125,6 +141,7 @@ class TapEvents(Tap):
                 )
                 synced = False
                 try:
+                    tap.know_twilio_accounts()
                     tap.sync_all()
                     synced = True
                 finally:
@@ -145,6 +162,18 @@ class TapEvents(Tap):
                 "the rest."
             )
             sys.exit(1)
+
+    def know_twilio_accounts(self) -> None:
+        """Before `sync_all`: the Twilio accounts are known first (subaccounts found once, subaccounts.py);
+        with none in the run's shard, the Twilio streams are not read (the SDK would read one empty
+        partition)."""
+        twilio = [stream for stream in self.streams.values() if isinstance(stream, TwilioStream)]
+        if twilio and not self.run.twilio_accounts.accounts():
+            self.logger.info(
+                "No Twilio account in shard %s: the Twilio streams are not read.", configured_shard(self.config)
+            )
+            for stream in twilio:
+                stream.selected = False
 
     def log_closing_report(self, *, succeeded: bool) -> None:
         """The run report for a person, then as one JSON line for monitoring (README, "Watching a run")."""
@@ -176,10 +205,12 @@ class TapEvents(Tap):
             ("Twilio", twilio_configured(config), TWILIO_STREAMS),
             ("Telnyx", telnyx_configured(config), TELNYX_STREAMS),
         ):
-            if configured:
-                stream_types += types
-            else:
+            if not configured:
                 self.logger.info("%s credentials are not set: skipping the %s streams.", provider, provider)
+            elif provider == "Telnyx" and not configured_shard(config).holds_telnyx:
+                self.logger.info("Shard %s: the Telnyx streams are read by shard 1.", configured_shard(config))
+            else:
+                stream_types += types
         return self.build_streams(stream_types)
 
 

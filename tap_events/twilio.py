@@ -71,7 +71,8 @@ class TwilioStream(TapEventsStream):
 
     @cached_property
     def accounts(self) -> dict[str, TwilioAccount]:
-        return {account.account_sid: account for account in twilio_accounts(self.config)}
+        """The run's accounts in its shard, subaccounts found at run time included (subaccounts.py)."""
+        return self.run.twilio_accounts.accounts()
 
     @property
     @override

@@ -45,6 +45,10 @@ from tests.meltano_helpers import (
 from tests.warehouses import DuckDBWarehouse
 
 AIRFLOW_REQUIREMENT = "apache-airflow==3.3.2"
+#: Installed with Airflow: the PostgreSQL driver of the real-scheduler test's metadata database
+#: (sync and async, SQLAlchemy's `postgresql+psycopg`).
+AIRFLOW_EXTRAS = ("psycopg[binary]==3.3.9",)
+AIRFLOW_INSTALLED = " ".join((AIRFLOW_REQUIREMENT, *AIRFLOW_EXTRAS))
 AIRFLOW_VENV = ROOT / ".venv-airflow"
 DAGS = ROOT / "orchestrate" / "airflow" / "dags"
 DAG_ID = "tap_events"
@@ -78,12 +82,12 @@ def airflow_bin() -> Path:
 
 def _airflow_bin() -> Path:
     marker = AIRFLOW_VENV / ".installed-from"
-    if marker.exists() and marker.read_text() == AIRFLOW_REQUIREMENT:
+    if marker.exists() and marker.read_text() == AIRFLOW_INSTALLED:
         return AIRFLOW_VENV / "bin"
     started = time.monotonic()
     venv.create(AIRFLOW_VENV, with_pip=True, clear=True)
     python = AIRFLOW_VENV / "bin" / "python"
-    for arguments in (["--upgrade", "pip"], [AIRFLOW_REQUIREMENT]):
+    for arguments in (["--upgrade", "pip"], [AIRFLOW_REQUIREMENT, *AIRFLOW_EXTRAS]):
         result = subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", *arguments],
             capture_output=True,
@@ -92,8 +96,8 @@ def _airflow_bin() -> Path:
             check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr
-    marker.write_text(AIRFLOW_REQUIREMENT)
-    print(f"\n{AIRFLOW_VENV.name}: {AIRFLOW_REQUIREMENT} installed in {time.monotonic() - started:.0f} s")
+    marker.write_text(AIRFLOW_INSTALLED)
+    print(f"\n{AIRFLOW_VENV.name}: {AIRFLOW_INSTALLED} installed in {time.monotonic() - started:.0f} s")
     return AIRFLOW_VENV / "bin"
 
 
@@ -159,6 +163,12 @@ BAD_ACCOUNT_LISTS = {
         [{"name": "a", "telnyx_conn_id": "x", "settings": {"TAP_EVENTS_TELNYX_API_KEY": "s3cr3t-value"}}],
     ),
     "unset": "",
+    "too many shards": json.dumps([{"name": "a", "twilio_conn_id": "x", "twilio_subaccounts": "all", "shards": 65}]),
+    "subaccounts without a parent": json.dumps([{"name": "a", "telnyx_conn_id": "x", "twilio_subaccounts": "all"}]),
+    "subaccounts neither all nor SIDs": json.dumps(
+        [{"name": "a", "twilio_conn_id": "x", "twilio_subaccounts": "some"}]
+    ),
+    "shard in settings": json.dumps([{"name": "a", "twilio_conn_id": "x", "settings": {"TAP_EVENTS_SHARD": "1/2"}}]),
 }
 
 

@@ -1,13 +1,22 @@
-"""tap-events on a schedule: one Meltano run per Twilio account / Telnyx organization.
+"""tap-events on a schedule: one Meltano run per Twilio account / Telnyx organization, or per
+shard of a parent account and all its subaccounts.
 
 `accounts` reads the list of accounts when the run starts, and `sync` fans out over it (dynamic
-task mapping): one task instance per account, named after it, each running
+task mapping): one task instance per account (or per shard of one), named after it, each running
 
-    meltano --environment=$MELTANO_ENVIRONMENT run --state-id-suffix=<name> tap-events <loader>
+    meltano --environment=$MELTANO_ENVIRONMENT run --state-id-suffix=<run name> tap-events <loader>
 
-with only that account's credentials. Each account therefore has its own Meltano state
-(`<environment>:tap-events-to-<loader>:<name>`), so the instances run in parallel on any
+with only that account's credentials. Each run therefore has its own Meltano state
+(`<environment>:tap-events-to-<loader>:<run name>`), so the instances run in parallel on any
 workers and never share or overwrite each other's bookmarks. Each instance retries on its own.
+
+A parent with `"twilio_subaccounts": "all"` and `"shards": N` is read by N runs named
+`<name>-shard-<i>-of-<N>`, each with `TAP_EVENTS_SHARD=i/N`: the tap finds every active
+subaccount itself when the run starts (the DAG never lists them) and reads the accounts whose SID
+hashes to its shard, Telnyx in shard 1. Changing N moves accounts between shards: move their
+bookmarks with `tap-events-reshard` first (docs/orchestration.md). Every run is in the pool
+`TAP_EVENTS_POOL` (default `tap_events`, which must exist: `airflow pools set tap_events 4
+"..."`), whose slots bound the runs against one parent at once.
 
 Nothing secret is in this file, in the DAG's configuration or in XCom: the account list names
 Airflow connections (or worker environment variables) that hold the credentials, and they are
@@ -32,6 +41,9 @@ Airflow Variable `tap_events_accounts` (or the worker environment variable
   or `twilio_account_sid` with `twilio_auth_token_env` (or `twilio_api_key_sid` with
   `twilio_api_key_secret_env`): the name of a worker environment variable holding the secret.
 - Telnyx, either `telnyx_conn_id` (password = API key) or `telnyx_api_key_env`.
+- `twilio_subaccounts` (optional): `"all"`, or a list of subaccount SIDs, read with the account's
+  credentials (its auth token: an API key cannot get a subaccount's credentials).
+- `shards` (optional, 1 to 64, default 1): how many runs share the account and its subaccounts.
 - `settings` (optional): more non-secret environment variables for this account's Meltano run,
   e.g. `TAP_EVENTS_TWILIO_WORKSPACE_SIDS` or `TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA`.
 
@@ -39,8 +51,9 @@ Worker environment: `MELTANO_PROJECT_ROOT` (default: this repository), `MELTANO_
 (default: `meltano` on the PATH), `MELTANO_ENVIRONMENT` (default `prod`), `TAP_EVENTS_LOADER`
 (default `target-postgres`; with `target-duckdb` each account writes its own file
 `$TAP_EVENTS_DUCKDB_DIR/<name>.duckdb`, DuckDB allowing one writer per file),
-`TAP_EVENTS_SCHEDULE` (default `@hourly`), `TAP_EVENTS_MAX_PARALLEL` (default 16),
-`TAP_EVENTS_RETRIES` (default 3, 5 minutes apart and doubling), and the
+`TAP_EVENTS_SCHEDULE` (default `@hourly`; empty: only when triggered), `TAP_EVENTS_MAX_PARALLEL`
+(default 16), `TAP_EVENTS_RETRIES` (default 3, `TAP_EVENTS_RETRY_DELAY_SECONDS` apart, default 300,
+doubling), `TAP_EVENTS_POOL` (default `tap_events`), and the
 loader's connection settings (`TARGET_POSTGRES_HOST`, ... from a secrets backend or the
 deployment, never here). Share Meltano's state between workers: `MELTANO_DATABASE_URI` on
 PostgreSQL or `MELTANO_STATE_BACKEND_URI=s3://...` (docs/orchestration.md).
@@ -84,11 +97,22 @@ ACCOUNT_KEYS = {
     "twilio_api_key_secret_env",
     "telnyx_conn_id",
     "telnyx_api_key_env",
+    "twilio_subaccounts",
+    "shards",
     "settings",
 }
-SCHEDULE = os.environ.get("TAP_EVENTS_SCHEDULE", "@hourly")
+#: Set for each run from its account entry alone, never inherited (nor from `settings`).
+RUN_SETTINGS = ("TAP_EVENTS_TWILIO_SUBACCOUNTS", "TAP_EVENTS_SHARD")
+MAX_SHARDS = 64
+#: Airflow maps at most this many task instances by default (`max_map_length`).
+MAX_RUNS = 1024
+SUBACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+#: Empty: no schedule (runs only when triggered).
+SCHEDULE = os.environ.get("TAP_EVENTS_SCHEDULE", "@hourly") or None
 MAX_PARALLEL = int(os.environ.get("TAP_EVENTS_MAX_PARALLEL", "16"))
 RETRIES = int(os.environ.get("TAP_EVENTS_RETRIES", "3"))
+RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("TAP_EVENTS_RETRY_DELAY_SECONDS", "300")))
+POOL = os.environ.get("TAP_EVENTS_POOL", "tap_events")
 
 
 class AccountConfigError(ValueError):
@@ -125,7 +149,7 @@ def parse_accounts(text: str | None) -> list[dict[str, t.Any]]:
         if name in seen:
             raise AccountConfigError(f"{where}: the name {name!r} is used twice.")
         seen.add(name)
-        if not (set(account) & (ACCOUNT_KEYS - {"name", "settings"})):
+        if not (set(account) & (ACCOUNT_KEYS - {"name", "settings", "twilio_subaccounts", "shards"})):
             raise AccountConfigError(f"{where} ({name}) has no Twilio or Telnyx credentials.")
         settings = account.get("settings", {})
         if not isinstance(settings, dict) or not all(isinstance(v, str) for v in settings.values()):
@@ -133,7 +157,47 @@ def parse_accounts(text: str | None) -> list[dict[str, t.Any]]:
         refused = sorted(set(settings) & set(CREDENTIAL_SETTINGS))
         if refused:
             raise AccountConfigError(f"{where} ({name}): {refused} may not be in 'settings' (use a connection).")
+        refused = sorted(set(settings) & set(RUN_SETTINGS))
+        if refused:
+            raise AccountConfigError(
+                f"{where} ({name}): {refused} may not be in 'settings' (use the keys of the entry)."
+            )
+        _check_subaccounts(account, where, name)
+    if len(runs(accounts)) > MAX_RUNS:
+        raise AccountConfigError(f"{ACCOUNTS_VARIABLE} makes more than {MAX_RUNS} runs: use fewer shards.")
     return accounts
+
+
+def _check_subaccounts(account: dict[str, t.Any], where: str, name: str) -> None:
+    subaccounts = account.get("twilio_subaccounts")
+    if subaccounts is not None:
+        if not ({"twilio_conn_id", "twilio_account_sid"} & set(account)):
+            raise AccountConfigError(f"{where} ({name}): 'twilio_subaccounts' needs the parent's Twilio credentials.")
+        listed = (
+            isinstance(subaccounts, list)
+            and subaccounts
+            and all(isinstance(sid, str) and SUBACCOUNT_SID.match(sid) for sid in subaccounts)
+        )
+        if subaccounts not in ("all", "none") and not listed:
+            raise AccountConfigError(f"{where} ({name}): 'twilio_subaccounts' must be 'all' or a list of 'AC...' SIDs.")
+    shards = account.get("shards", 1)
+    if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= MAX_SHARDS:
+        raise AccountConfigError(f"{where} ({name}): 'shards' must be a whole number from 1 to {MAX_SHARDS}.")
+
+
+def runs(accounts: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """One run per account, or per shard of an account with `shards` > 1: references only (XCom)."""
+    expanded = []
+    for account in accounts:
+        count = int(account.get("shards", 1))
+        if count == 1:
+            expanded.append({**account, "run": account["name"]})
+            continue
+        for index in range(1, count + 1):
+            expanded.append(
+                {**account, "run": f"{account['name']}-shard-{index}-of-{count}", "shard": f"{index}/{count}"}
+            )
+    return expanded
 
 
 SECRET_SETTINGS = (
@@ -196,14 +260,62 @@ def loader() -> str:
     return os.environ.get("TAP_EVENTS_LOADER", "target-postgres")
 
 
+def meltano_executable() -> str:
+    return os.environ.get("MELTANO_EXECUTABLE") or shutil.which("meltano") or "meltano"
+
+
+def shared_sys_dir() -> Path:
+    """The project's `.meltano` (or `MELTANO_SYS_DIR_ROOT`): plugins' environments, SQLite system database."""
+    configured = os.environ.get("MELTANO_SYS_DIR_ROOT")
+    return Path(configured) if configured else project_root() / ".meltano"
+
+
+def own_sys_dir(run: str) -> Path:
+    """A `.meltano` for one run: Meltano writes each plugin's config, catalog and state files in
+    `.meltano/run/<plugin>/` whatever the state ID, so two runs of the project at once on one
+    machine (shards, accounts) would read each other's. This one links every entry of the shared
+    directory (the plugins' virtual environments, the system database) but has its own `run/`
+    and `logs/`."""
+    shared = shared_sys_dir()
+    own = shared / "dag-runs" / run
+    own.mkdir(parents=True, exist_ok=True)
+    for entry in shared.iterdir():
+        if entry.name in ("run", "logs", "dag-runs"):
+            continue
+        link = own / entry.name
+        if not link.is_symlink():
+            if link.exists():
+                shutil.rmtree(link) if link.is_dir() else link.unlink()
+            link.symlink_to(entry)
+    return own
+
+
+def migrate_meltano_database() -> None:
+    """Any Meltano command brings its system database up to date; two doing so at once on a new
+    database collide (a duplicate key): done once here, before the runs start in parallel."""
+    environment = {key: value for key, value in os.environ.items() if key not in CREDENTIAL_SETTINGS}
+    environment["MELTANO_PROJECT_ROOT"] = str(project_root())
+    result = subprocess.run(
+        [meltano_executable(), f"--environment={os.environ.get('MELTANO_ENVIRONMENT', 'prod')}", "state", "list"],
+        cwd=project_root(),
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"meltano could not open its system database: {result.stderr[-2000:]}")
+
+
 def meltano_command(account: dict[str, t.Any]) -> list[str]:
-    executable = os.environ.get("MELTANO_EXECUTABLE") or shutil.which("meltano") or "meltano"
+    executable = meltano_executable()
     environment = os.environ.get("MELTANO_ENVIRONMENT", "prod")
     return [
         executable,
         f"--environment={environment}",
         "run",
-        f"--state-id-suffix={account['name']}",
+        f"--state-id-suffix={account['run']}",
         "tap-events",
         loader(),
     ]
@@ -218,12 +330,24 @@ def meltano_environment(account: dict[str, t.Any]) -> dict[str, str]:
         if key != "TAP_EVENTS_TWILIO_ACCOUNTS"
     }
     environment.update(credentials(account))
+    environment.update(dict.fromkeys(RUN_SETTINGS, ""))
+    subaccounts = account.get("twilio_subaccounts")
+    if subaccounts is not None:
+        environment["TAP_EVENTS_TWILIO_SUBACCOUNTS"] = (
+            subaccounts if isinstance(subaccounts, str) else json.dumps(subaccounts)
+        )
+    if account.get("shard"):
+        environment["TAP_EVENTS_SHARD"] = account["shard"]
     environment.update(account.get("settings", {}))
     environment["MELTANO_PROJECT_ROOT"] = str(project_root())
+    if "MELTANO_DATABASE_URI" not in environment:
+        # The default SQLite system database, named where it is (the run's own `.meltano` links it).
+        environment["MELTANO_DATABASE_URI"] = f"sqlite:///{shared_sys_dir() / 'meltano.db'}"
+    environment["MELTANO_SYS_DIR_ROOT"] = str(own_sys_dir(account["run"]))
     if loader() == "target-duckdb" and "TARGET_DUCKDB_FILEPATH" not in account.get("settings", {}):
         directory = Path(os.environ.get("TAP_EVENTS_DUCKDB_DIR") or project_root() / "output")
         directory.mkdir(parents=True, exist_ok=True)
-        environment["TARGET_DUCKDB_FILEPATH"] = str(directory / f"{account['name']}.duckdb")
+        environment["TARGET_DUCKDB_FILEPATH"] = str(directory / f"{account['run']}.duckdb")
     return environment
 
 
@@ -239,7 +363,7 @@ def meltano_environment(account: dict[str, t.Any]) -> dict[str, str]:
     default_args={
         "owner": "data-platform",
         "retries": RETRIES,
-        "retry_delay": dt.timedelta(minutes=5),
+        "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,
         "max_retry_delay": dt.timedelta(hours=1),
     },
@@ -249,21 +373,25 @@ def meltano_environment(account: dict[str, t.Any]) -> dict[str, str]:
 def tap_events() -> None:
     @task(retries=1, retry_delay=dt.timedelta(minutes=1))
     def accounts() -> list[dict[str, t.Any]]:
-        """The configured accounts (references to credentials only: this goes to XCom)."""
+        """The runs of the configured accounts, one per shard (references to credentials only:
+        this goes to XCom; subaccounts are found by each run, never listed here)."""
         text = Variable.get(ACCOUNTS_VARIABLE, default=None) or os.environ.get(ACCOUNTS_ENVIRONMENT_VARIABLE)
-        return parse_accounts(text)
+        planned = runs(parse_accounts(text))
+        migrate_meltano_database()
+        return planned
 
     @task(
         map_index_template="{{ account_name }}",
         max_active_tis_per_dagrun=MAX_PARALLEL,
         execution_timeout=dt.timedelta(hours=4),
+        pool=POOL,
     )
     def sync(account: dict[str, t.Any]) -> str:
-        """One account: `meltano run` with its own credentials and its own state id."""
+        """One account or shard: `meltano run` with its own credentials and its own state id."""
         context = get_current_context()
-        context["account_name"] = account["name"]  # type: ignore[typeddict-unknown-key]
+        context["account_name"] = account["run"]  # type: ignore[typeddict-unknown-key]
         command = meltano_command(account)
-        log.info("Account %s: %s", account["name"], " ".join(command))
+        log.info("Account %s: %s", account["run"], " ".join(command))
         process = subprocess.Popen(
             command,
             cwd=project_root(),
@@ -286,10 +414,10 @@ def tap_events() -> None:
                 except subprocess.TimeoutExpired:
                     process.kill()
         if process.returncode != 0:
-            msg = f"meltano run for account {account['name']} exited with {process.returncode}"
+            msg = f"meltano run for account {account['run']} exited with {process.returncode}"
             raise RuntimeError(msg)
         environment = os.environ.get("MELTANO_ENVIRONMENT", "prod")
-        return f"{environment}:tap-events-to-{loader()}:{account['name']}"
+        return f"{environment}:tap-events-to-{loader()}:{account['run']}"
 
     sync.expand(account=accounts())
 
