@@ -19,7 +19,13 @@ if t.TYPE_CHECKING:
     from singer_sdk.io_base import GenericSingerWriter
 
     from tap_events.batches import StateGate
-    from tap_events.subaccounts import TwilioDirectory
+
+
+class AccountDirectory(t.Protocol):
+    """The run's Twilio accounts by SID (`subaccounts.TwilioDirectory`: subaccounts are found at run
+    time, once, whichever stream asks first). A protocol: this module stays below the providers."""
+
+    def accounts(self) -> dict[str, t.Any]: ...
 
 
 @dataclass
@@ -38,7 +44,7 @@ class RunContext:
     progress_interval_seconds: float = 5.0
     #: Every Twilio account of the run in its shard, subaccounts found at run time (subaccounts.py);
     #: set by the tap, which knows the settings.
-    twilio_accounts: TwilioDirectory = field(init=False)
+    twilio_accounts: AccountDirectory = field(init=False)
 
     def progress(self, stream_name: str, logger: logging.Logger) -> StreamProgress:
         """A stream's progress lines, counted in the run's report."""
