@@ -53,7 +53,7 @@ from tests.meltano_helpers import (
 from tests.postgres_cluster import PostgresCluster, free_port, require_postgres
 from tests.subaccount_helpers import subaccount_sid, subaccount_token
 from tests.tap_runner import run_tap
-from tests.test_airflow_dag import DAG_ID, DAGS, airflow_bin
+from tests.pipeline.test_airflow_dag import DAG_ID, DAGS, airflow_bin
 from tests.warehouses import DuckDBWarehouse
 
 SHARDS = 3
