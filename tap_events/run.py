@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from tap_events.limits import Limits
 from tap_events.report import RunReport, StreamProgress
+from tap_events.state_pacing import StatePacing
 
 if t.TYPE_CHECKING:
     import logging
@@ -35,6 +37,11 @@ class RunContext:
     limits: Limits = field(default_factory=Limits)
     #: Seconds between two progress lines of a stream (`progress_interval_seconds`).
     progress_interval_seconds: float = 5.0
+
+    @cached_property
+    def state_pacing(self) -> StatePacing:
+        """Whether a STATE is due: after as many RECORD bytes as the last STATE held (state_pacing.py)."""
+        return StatePacing(self.writer)
 
     def progress(self, stream_name: str, logger: logging.Logger) -> StreamProgress:
         """A stream's progress lines, counted in the run's report."""

@@ -14,7 +14,8 @@ def test_requests_in_flight_reach_max_concurrent_requests_and_never_exceed_it(
     emulator, twilio_config, max_concurrent_requests
 ):
     emulator.latency = 0.05  # every answer takes long enough for the next requests to overlap it
-    config = {**twilio_config, "max_concurrent_requests": max_concurrent_requests}
+    # Pages of 50: the range holds several pages, so it is read in day windows, not in one request.
+    config = {**twilio_config, "max_concurrent_requests": max_concurrent_requests, "page_size": 50}
     run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
 
     assert run.returncode == 0, run.stderr
