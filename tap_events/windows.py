@@ -25,6 +25,8 @@ from tap_events.busy_windows import (
 from tap_events.client import TapEventsStream
 from tap_events.concurrency import ReadInPieces, WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
+from tap_events.probes_ahead import CONTEXT_KEY as AHEAD_KEY
+from tap_events.probes_ahead import Fetched, ProbesAhead, fetch, handed_over, partition_key
 from tap_events.stop_policies import BusyRangeStop, BusyWindowStop
 from tap_events.timestamps import (
     CANONICAL_SHAPES,
@@ -37,7 +39,8 @@ from tap_events.timestamps import (
 from tap_events.window_plan import WindowPlan, WindowRules, oldest_kept, plan_windows, windows
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
+    from concurrent.futures import Future
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -121,6 +124,16 @@ class TimeWindowStream(TapEventsStream):
         super().__init__(*args, **kwargs)
         self.run_started_at = utc_now()
         self._retention_noted = False
+        #: The plans and probes of the partitions read next (probes_ahead.py).
+        self.probes_ahead = ProbesAhead(self.max_concurrent_requests)
+        self._upcoming: list[Context] = []
+        self._upcoming_index: dict[tuple[tuple[str, t.Any], ...], int] = {}
+
+    def set_upcoming(self, contexts: Sequence[Context]) -> None:
+        """The partitions this stream reads next, in order (`ChildPartitionsTogether`): the
+        probes of those after the one in hand are sent ahead (probes_ahead.py)."""
+        self._upcoming = list(contexts)
+        self._upcoming_index = {partition_key(context): index for index, context in enumerate(self._upcoming)}
 
     @cached_property
     @override
@@ -270,7 +283,11 @@ class TimeWindowStream(TapEventsStream):
         )
 
     def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
-        """The window's records (`read_kept`); a probe's first page held back (`held_until_whole_page`)."""
+        """The window's records (`read_kept`); a probe's first page held back (`held_until_whole_page`),
+        or what was read of it ahead of time (probes_ahead.py)."""
+        ahead: Future[Fetched] | None = window.get(AHEAD_KEY)
+        if ahead is not None:
+            return handed_over(ahead.result(), refused)
         records = self.read_kept(window, refused)
         return self.held_until_whole_page(records) if window.get("probe") else records
 
@@ -325,6 +342,7 @@ class TimeWindowStream(TapEventsStream):
         """The partition's windows, read by the strategy (`read_windows`); a partition that fails
         ends with its STATE claiming only records written (`rewind_to_committed`)."""
         if self.refused_earlier(context):
+            self.probes_ahead.take(context)  # read ahead, if it was: dropped
             return
         read_before = self.read_before(context)
         refused: list[tuple[dt.datetime, dt.datetime]] = []
@@ -452,9 +470,13 @@ class TimeWindowStream(TapEventsStream):
     def read_range(
         self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
     ) -> Iterator[list[dict]]:
-        """The plan's probe (or windows), and when the probe is busy, the windows of its range."""
-        plan = self.window_plan(context)
-        reads = self.window_contexts(context, plan)
+        """The plan's probe (or windows), and when the probe is busy, the windows of its range;
+        the next partitions' probes are sent meanwhile (`send_probes_ahead`)."""
+        planned = self.probes_ahead.take(context)
+        if planned is None:
+            planned = self.plan_reads(context)
+        _, reads = planned
+        self.send_probes_ahead(context)
         self.progress.add_windows(len(reads))
         try:
             yield from self.read_planned(context, reads, refused)
@@ -462,6 +484,37 @@ class TimeWindowStream(TapEventsStream):
             reads = self.range_windows(busy)
             self.progress.add_windows(len(reads) - 1)
             yield from self.read_planned(context, reads, refused)
+
+    def plan_reads(self, context: Context | None) -> tuple[WindowPlan, list[Context]]:
+        plan = self.window_plan(context)
+        return plan, self.window_contexts(context, plan)
+
+    def send_probes_ahead(self, context: Context | None) -> None:
+        """The probes of the next partitions (`set_upcoming`, or a top-level stream's own
+        `partitions`), up to `max_concurrent_requests` of them ahead of this one."""
+        if self.max_concurrent_requests <= 1:
+            return
+        if not self._upcoming and self.parent_stream_type is None and self.partitions:
+            self.set_upcoming(self.partitions)
+        index = self._upcoming_index.get(partition_key(context))
+        if index is None:
+            return
+        if index == len(self._upcoming) - 1:
+            self.probes_ahead.close()
+            return
+        following = self._upcoming[index + 1 : index + 1 + self.max_concurrent_requests]
+        self.probes_ahead.send(following, self.plan_ahead, self.read_ahead_of_time)
+
+    def plan_ahead(self, context: Context) -> tuple[WindowPlan, list[Context]] | None:
+        """A later partition's plan, made now (None for one whose credential was refused)."""
+        if self.run_report.refused(self.credential_of(context)):
+            return None
+        return self.plan_reads(context)
+
+    def read_ahead_of_time(self, probe: Context) -> Fetched:
+        """In a worker: a later partition's probe, up to its first page and a record more."""
+        refused: list[tuple[dt.datetime, dt.datetime]] = []
+        return fetch(iter(self.read_window(probe, refused)), refused, self.page_size + 2)
 
     def read_planned(
         self, context: Context | None, windows: list[Context], refused: list[tuple[dt.datetime, dt.datetime]]
