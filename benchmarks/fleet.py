@@ -2,6 +2,7 @@
 
     python -m benchmarks.fleet                        # 100 and 1,000 workspaces, 150 ms per answer
     python -m benchmarks.fleet --workspaces 1000 --latency-ms 150
+    python -m benchmarks.fleet --workspaces 100 --tap-source /tmp/before   # another copy of tap_events
 
 One Twilio account holding N TaskRouter workspaces of about 25 events each over 20 days (sparse
 partitions) and no Monitor Events or Alerts (a healthy account), read with every stream of the
@@ -35,7 +36,7 @@ import time
 import typing as t
 from pathlib import Path
 
-from benchmarks.run import PYTHON, ROOT, child_env, load_average, read_line
+from benchmarks.run import PYTHON, ROOT, child_env, load_average, read_line, tap_command
 from emulator.http import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 #: The streams the scenario selects.
@@ -127,10 +128,12 @@ class TapRun(t.NamedTuple):
     final_state: dict[str, t.Any]
 
 
-def run_tap(directory: Path, config: dict[str, t.Any], state: dict[str, t.Any] | None, timeout: float) -> TapRun:
+def run_tap(
+    directory: Path, config: dict[str, t.Any], state: dict[str, t.Any] | None, timeout: float, source: Path | None
+) -> TapRun:
     """One run of the tap, its output counted by message type, its peak RSS from `wait4`."""
     (directory / "config.json").write_text(json.dumps(config))
-    command = [PYTHON, "-m", "tap_events", "--config", str(directory / "config.json")]
+    command = [*tap_command(source), "--config", str(directory / "config.json")]
     command += ["--catalog", str(directory / "catalog.json")]
     if state is not None:
         (directory / "state.json").write_text(json.dumps(state))
@@ -190,7 +193,7 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def measure(workspaces: int, latency_ms: float, timeout: float) -> dict[str, t.Any]:
+def measure(workspaces: int, latency_ms: float, timeout: float, source: Path | None) -> dict[str, t.Any]:
     """Both runs over `workspaces` sparse workspaces: their figures, printed as they come."""
     emulator = Emulated(workspaces, latency_ms)
     figures: dict[str, t.Any] = {"workspaces": workspaces}
@@ -209,7 +212,7 @@ def measure(workspaces: int, latency_ms: float, timeout: float) -> dict[str, t.A
                 if label == "incremental":
                     emulator.ask("add")
                     emulator.ask("stats")
-                run = run_tap(directory, config, state, timeout)
+                run = run_tap(directory, config, state, timeout, source)
                 requests = emulator.ask("stats")["requests"]
                 state = run.final_state
                 figures[label] = report(label, workspaces, latency_ms, run, requests)
@@ -257,6 +260,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=150.0, help="added to every answer (150)")
     parser.add_argument("--timeout", type=float, default=1800, help="limit for one run, seconds (1800)")
     parser.add_argument("--json-out", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--tap-source", type=Path, help="the directory holding another copy of tap_events to measure (a 'before')"
+    )
     parser.add_argument("--serve", type=int, metavar="WORKSPACES", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve is not None:
@@ -267,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{os.cpu_count()} CPU(s), Python {platform.python_version()}, load {load_average()}, "
         f"{args.latency_ms:g} ms per answer"
     )
-    results = [measure(count, args.latency_ms, args.timeout) for count in args.workspaces]
+    results = [measure(count, args.latency_ms, args.timeout, args.tap_source) for count in args.workspaces]
     if len(results) > 1:
         low, high = results[0], results[-1]
         for label in ("first", "incremental"):
