@@ -74,17 +74,17 @@ class ProbesAhead:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._planned: dict[tuple[tuple[str, t.Any], ...], tuple[WindowPlan, list[Context]]] = {}
+        self._planned: dict[tuple[tuple[str, t.Any], ...], tuple[WindowPlan | None, list[Context]]] = {}
         self._pool: ThreadPoolExecutor | None = None
 
-    def take(self, context: Context | None) -> tuple[WindowPlan, list[Context]] | None:
+    def take(self, context: Context | None) -> tuple[WindowPlan | None, list[Context]] | None:
         """The plan and reads made ahead for this partition, if any (each taken once)."""
         return self._planned.pop(partition_key(context), None)
 
     def send(
         self,
         upcoming: Sequence[Context],
-        plan: Callable[[Context], tuple[WindowPlan, list[Context]] | None],
+        plan: Callable[[Context], tuple[WindowPlan | None, list[Context]] | None],
         read: Callable[[Context], Fetched],
     ) -> None:
         """Plan the partitions `upcoming` (in the caller's thread: plans read the state) and send

@@ -26,7 +26,7 @@ from tap_events.client import TapEventsStream
 from tap_events.concurrency import ReadInPieces, WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
 from tap_events.probes_ahead import CONTEXT_KEY as AHEAD_KEY
-from tap_events.probes_ahead import Fetched, ProbesAhead, fetch, handed_over, partition_key
+from tap_events.probes_ahead import Fetched, fetch, handed_over
 from tap_events.stop_policies import BusyRangeStop, BusyWindowStop
 from tap_events.timestamps import (
     CANONICAL_SHAPES,
@@ -39,7 +39,7 @@ from tap_events.timestamps import (
 from tap_events.window_plan import WindowPlan, WindowRules, oldest_kept, plan_windows, windows
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator
     from concurrent.futures import Future
 
     import requests
@@ -124,16 +124,6 @@ class TimeWindowStream(TapEventsStream):
         super().__init__(*args, **kwargs)
         self.run_started_at = utc_now()
         self._retention_noted = False
-        #: The plans and probes of the partitions read next (probes_ahead.py).
-        self.probes_ahead = ProbesAhead(self.max_concurrent_requests)
-        self._upcoming: list[Context] = []
-        self._upcoming_index: dict[tuple[tuple[str, t.Any], ...], int] = {}
-
-    def set_upcoming(self, contexts: Sequence[Context]) -> None:
-        """The partitions this stream reads next, in order (`ChildPartitionsTogether`): the
-        probes of those after the one in hand are sent ahead (probes_ahead.py)."""
-        self._upcoming = list(contexts)
-        self._upcoming_index = {partition_key(context): index for index, context in enumerate(self._upcoming)}
 
     @cached_property
     @override
@@ -492,18 +482,9 @@ class TimeWindowStream(TapEventsStream):
     def send_probes_ahead(self, context: Context | None) -> None:
         """The probes of the next partitions (`set_upcoming`, or a top-level stream's own
         `partitions`), up to `max_concurrent_requests` of them ahead of this one."""
-        if self.max_concurrent_requests <= 1:
-            return
-        if not self._upcoming and self.parent_stream_type is None and self.partitions:
-            self.set_upcoming(self.partitions)
-        index = self._upcoming_index.get(partition_key(context))
-        if index is None:
-            return
-        if index == len(self._upcoming) - 1:
-            self.probes_ahead.close()
-            return
-        following = self._upcoming[index + 1 : index + 1 + self.max_concurrent_requests]
-        self.probes_ahead.send(following, self.plan_ahead, self.read_ahead_of_time)
+        following = self.following(context)
+        if following:
+            self.probes_ahead.send(following, self.plan_ahead, self.read_ahead_of_time)
 
     def plan_ahead(self, context: Context) -> tuple[WindowPlan, list[Context]] | None:
         """A later partition's plan, made now (None for one whose credential was refused)."""
