@@ -15,8 +15,9 @@ partition's turn comes, exactly as if the probe had been read then.
 
 from __future__ import annotations
 
+import threading
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 if t.TYPE_CHECKING:
@@ -75,7 +76,6 @@ class ProbesAhead:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._planned: dict[tuple[tuple[str, t.Any], ...], tuple[WindowPlan | None, list[Context]]] = {}
-        self._pool: ThreadPoolExecutor | None = None
 
     def take(self, context: Context | None) -> tuple[WindowPlan | None, list[Context]] | None:
         """The plan and reads made ahead for this partition, if any (each taken once)."""
@@ -100,15 +100,24 @@ class ProbesAhead:
                 continue
             window_plan, reads = planned
             if len(reads) == 1 and reads[0].get("probe"):
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="probe")
-                future: Future[Fetched] = self._pool.submit(read, reads[0])
-                reads = [{**reads[0], CONTEXT_KEY: future}]
+                reads = [{**reads[0], CONTEXT_KEY: started(read, reads[0])}]
             self._planned[key] = (window_plan, reads)
 
     def close(self) -> None:
-        """No partition is left to read: the workers end (a probe nobody will take is dropped)."""
+        """No partition is left to read: what was sent ahead for none is dropped."""
         self._planned.clear()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+
+
+def started(read: Callable[[Context], Fetched], probe: Context) -> Future[Fetched]:
+    """`read(probe)` in a daemon thread (one per partition ahead, at most `workers` at once): like
+    the window workers (concurrency.py), none holds the process open after a stop."""
+    future: Future[Fetched] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(read(probe))
+        except BaseException as exc:  # handed over with the partition
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="probe-ahead", daemon=True).start()
+    return future
