@@ -56,8 +56,8 @@ if t.TYPE_CHECKING:
 READ_THROUGH = "read_through"
 #: State key of a windowed partition: how far it was read whole by the API's clock, the earlier of
 #: the whole windows' end and the `Date` of the partition's first answer in that run (api_clock.py).
-#: A run starts from the later of it and the bookmark, minus the lookback: a partition without
-#: records costs one request per run, and a machine clock running ahead of the API's loses nothing.
+#: A partition without a bookmark (it never held a record) starts its next run there, minus the
+#: lookback: it costs one request per run, and a machine clock running ahead of the API's loses nothing.
 API_READ_THROUGH = "read_through_api_clock"
 
 
