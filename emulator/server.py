@@ -126,8 +126,13 @@ class SeenRequest:
 class Emulator:
     """Start with `start()` (or as a context manager); `base_url` is where it listens."""
 
-    def __init__(self, *, seed: int = 7, now: dt.datetime | None = None, **sizes: t.Any) -> None:
-        self.now = now or utc_now()
+    def __init__(
+        self, *, seed: int = 7, now: dt.datetime | None = None, clock_offset_seconds: float = 0.0, **sizes: t.Any
+    ) -> None:
+        #: How far the emulated API's clock runs behind this machine's (negative: ahead): its
+        #: present (`clock`), the data it makes around it, and the `Date` header of its answers.
+        self.clock_offset_seconds = clock_offset_seconds
+        self.now = now or utc_now() - dt.timedelta(seconds=clock_offset_seconds)
         self._started = time.monotonic()
         self.seed = seed
         self.twilio_accounts: dict[str, str] = {DEFAULT_ACCOUNT_SID: DEFAULT_AUTH_TOKEN}
@@ -204,6 +209,11 @@ class Emulator:
 
             def do_GET(self) -> None:
                 emulator.handle(self)
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                """The `Date` header by the API's clock (`clock_offset_seconds`), not this machine's."""
+                when = emulator.clock().timestamp() if timestamp is None else timestamp
+                return email.utils.formatdate(when, usegmt=True)
 
             def log_message(self, format: str, *args: t.Any) -> None:
                 return

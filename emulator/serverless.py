@@ -28,7 +28,7 @@ import threading
 import time
 import typing as t
 
-from emulator.http import DEFAULT_ACCOUNT_SID, Request, Response, twilio_error, utc_now
+from emulator.http import DEFAULT_ACCOUNT_SID, Request, Response, twilio_error
 from emulator.twilio import (
     PageCursor,
     SortedRecords,
@@ -336,7 +336,7 @@ class ServerlessAPI:
         account = self.emulator.twilio_account(request)
         self._check_rate(account, request.url)
         found = self._environment(account, service, environment)
-        now = utc_now()
+        now = self.emulator.clock()
         given = parse_date_param(request, "StartDate")
         refuse_if_too_old(self.retention_answer, "StartDate", given, now, self.retention)
         start = given or now - self.default_window

@@ -49,6 +49,22 @@ MAX_PIECES = 100
 MIN_PAGES_TO_SPLIT = 3
 
 
+#: A busy range is cut into windows no shorter than this (one page of data may be a burst).
+MIN_PIECE = dt.timedelta(minutes=1)
+
+
+class BusyRange(Exception):
+    """A partition's probe (one query for its whole range) links a next page after its first:
+    the range is read as windows instead (`TimeWindowStream.range_windows`)."""
+
+    def __init__(self, context: t.Mapping[str, t.Any], estimate: float | None) -> None:
+        super().__init__("busy range")
+        #: The probe's context: the partition and the range (`window_start`, `window_end`).
+        self.context = context
+        #: How many pages the range holds (`estimated_pages`), None when its first page cannot tell.
+        self.estimate = estimate
+
+
 class BusyWindow(Exception):
     """A query's first page links a next one: the query is better read as pieces."""
 
@@ -141,3 +157,9 @@ def pieces_for(estimate: float | None, workers: int) -> int:
     if estimate is None:
         return max(2, workers)
     return max(2, min(MAX_PIECES, math.ceil(estimate / PIECE_FILL)))
+
+
+def range_piece_count(estimate: float, length: dt.timedelta, shortest: dt.timedelta) -> int:
+    """How many windows a busy range becomes: each about `PIECE_FILL` of a page, none shorter than
+    `shortest`, at least two."""
+    return max(2, min(math.ceil(estimate / PIECE_FILL), int(length / shortest)))

@@ -22,6 +22,7 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
+from tap_events.api_clock import note_answer
 from tap_events.errors import APIRequestError, PartitionNotFoundError, ResultCapReached
 from tap_events.report import partition_name
 from tap_events.responses import WholeBodyAdapter, attach_context, response_body
@@ -237,6 +238,7 @@ class HTTPStream(RESTStream[t.Any]):
             try:
                 response = t.cast("requests.Response", retried(prepared_request, context))
                 attach_context(response, context)  # for the stop policies (`QueryStops`)
+                note_answer(context, response)  # the API's clock (api_clock.py)
                 return response
             except RetriableAPIError as exc:
                 raise APIRequestError(f"{exc}; gave up after retrying") from exc

@@ -48,12 +48,16 @@ class MonitorEventsStream(MonitorStream):
     # refuses as too old is reported (`read_window`), one it trims comes back without those events.
     retention = dt.timedelta(days=30)
     clamp_to_retention = False
+    # A busy range is read in day windows, not in pieces of a page.
+    day_granular_filter = True
 
     @override
     def window_params(self, start: dt.datetime, end: dt.datetime) -> dict[str, t.Any]:
         # The time of day selects nothing, but it is sent: an API that refuses a StartDate older
         # than it keeps then accepts the part of a day still kept (`read_window` retries with it).
-        return {"StartDate": format_timestamp(start), "EndDate": f"{start:%Y-%m-%d}T00:00:00Z"}
+        # EndDate names the day of the window's last moment (one day, or a partition's whole range).
+        last_day = end - dt.timedelta(microseconds=1)
+        return {"StartDate": format_timestamp(start), "EndDate": f"{max(start, last_day):%Y-%m-%d}T00:00:00Z"}
 
     @override
     def stop_policies(self) -> list[StopPolicy]:

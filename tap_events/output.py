@@ -24,7 +24,7 @@ import orjson
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.contrib.msgspec import encoder as _ENCODER
 from singer_sdk.mapper import SameRecordTransform
-from singer_sdk.singerlib.encoding.simple import Message, RecordMessage
+from singer_sdk.singerlib.encoding.simple import Message, RecordMessage, StateMessage
 from typing_extensions import override
 
 if t.TYPE_CHECKING:
@@ -87,6 +87,11 @@ class EventsWriter(MsgSpecWriter):
 
     _stdout_seen: t.Any = None
     _output: t.Any = None
+    #: Bytes of RECORD lines written, of the last STATE line, and of RECORD lines when it was
+    #: written: what `state_pacing.StatePacing` weighs a STATE against.
+    record_bytes = 0
+    last_state_bytes = 0
+    record_bytes_at_last_state = 0
 
     def output(self) -> t.Any:
         """A 1 MiB buffer on the process's stdout; the stream itself when stdout was redirected
@@ -109,9 +114,14 @@ class EventsWriter(MsgSpecWriter):
     @override
     def write_message(self, message: Message) -> None:
         output = self.output()
-        output.write(self.format_message(message))
-        if not isinstance(message, RecordMessage):
-            output.flush()
+        line = self.format_message(message)
+        output.write(line)
+        if isinstance(message, RecordMessage):
+            self.record_bytes += len(line)
+            return
+        if isinstance(message, StateMessage):
+            self.last_state_bytes, self.record_bytes_at_last_state = len(line), self.record_bytes
+        output.flush()
 
 
 def selected_properties(stream: Stream) -> frozenset[str] | None:
@@ -184,9 +194,11 @@ class RecordLines:
         except orjson.JSONEncodeError:
             bodies = [_encoded(record) for record in records]
         output = self.writer.output()
+        lines = self._between.join(bodies)  # copied once, the page's lines in one piece
         output.write(self._head)
-        output.write(self._between.join(bodies))  # copied once, the page's lines in one piece
+        output.write(lines)
         output.write(self._tail)
+        self.writer.record_bytes += len(self._head) + len(lines) + len(self._tail)
 
 
 def _encoded(record: dict[str, t.Any]) -> bytes:

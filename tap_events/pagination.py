@@ -100,9 +100,12 @@ class TelnyxPaginator(PageNumberPaginator):
     would otherwise return page 1 for ever.
     """
 
-    def __init__(self, describe: Callable[[], str]) -> None:
+    def __init__(self, describe: Callable[[], str], stops: PageStops | None = None) -> None:
         super().__init__(1)
         self._describe = describe
+        #: Asked after every page whether it ends the query early (it may raise to end it).
+        self._stops = stops
+        self.pages = QueryPages()
 
     @override
     def has_more(self, response: requests.Response) -> bool:
@@ -114,4 +117,8 @@ class TelnyxPaginator(PageNumberPaginator):
                 "the API did not honour page[number]."
             )
             raise APIRequestError(msg)
-        return int(self.current_value) < int(meta.get("total_pages") or 0)
+        more = int(self.current_value) < int(meta.get("total_pages") or 0)
+        self.pages.read += 1
+        if self._stops is not None and self._stops.after_page(response, self.pages, more):
+            return False
+        return more

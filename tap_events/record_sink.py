@@ -133,7 +133,10 @@ class RecordSink(Stream):
                     self._finalize_state(self.get_context_state(current_context))
         if not context:
             self._finalize_state(self.stream_state)
-        self._write_state_message()
+        # The end of a stream writes STATE; the end of one partition of a child stream (the
+        # parent syncs it once per partition) only when one is due (state_pacing.py).
+        if context is None or self.run.state_pacing.due():
+            self._write_state_message()
 
     @override
     def _sync_batches(self, batch_config: BatchConfig, context: Context | None = None) -> None:

@@ -140,6 +140,8 @@ class ResultCapSplitting(UnsortedWindowStream):
                 "query_end": piece_end,
                 # Its `known` SIDs hold only while the halves are read one after the other.
                 "split_if_busy": False,
+                # A half is no probe: its records are emitted as they come.
+                "probe": False,
             }
             for piece_start, piece_end in ((query_start, middle), (middle, query_end))
         ]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from tap_events.limits import Limits
 from tap_events.report import RunReport, StreamProgress
+from tap_events.state_pacing import StatePacing
 
 if t.TYPE_CHECKING:
     import logging
@@ -45,6 +47,11 @@ class RunContext:
     #: Every Twilio account of the run in its shard, subaccounts found at run time (subaccounts.py);
     #: set by the tap, which knows the settings.
     twilio_accounts: AccountDirectory = field(init=False)
+
+    @cached_property
+    def state_pacing(self) -> StatePacing:
+        """Whether a STATE is due: after as many RECORD bytes as the last STATE held (state_pacing.py)."""
+        return StatePacing(self.writer)
 
     def progress(self, stream_name: str, logger: logging.Logger) -> StreamProgress:
         """A stream's progress lines, counted in the run's report."""

@@ -9,6 +9,8 @@ composes the ones it needs (`TapEventsStream.stop_policies`):
   reaches below the window.
 - `ResultCapStop`: Alerts and Serverless Logs serve at most N results per query: raise
   `ResultCapReached` at the cap, and the stream reads the query's range in halves (result_cap.py).
+- `BusyRangeStop`: a partition's probe (one query for its whole range) whose first page links
+  another: raise `BusyRange`, and the stream reads the range as windows (windows.py).
 - `BusyWindowStop`: a query's first page that links another shows a busy window: raise
   `BusyWindow`, and the stream reads the query as pieces at once (busy_windows.py).
 """
@@ -19,7 +21,7 @@ import itertools
 import typing as t
 from dataclasses import dataclass
 
-from tap_events.busy_windows import BOUNDARY_REACH, MIN_PAGES_TO_SPLIT, BusyWindow, estimated_pages
+from tap_events.busy_windows import BOUNDARY_REACH, MIN_PAGES_TO_SPLIT, BusyRange, BusyWindow, estimated_pages
 from tap_events.errors import ResultCapReached
 from tap_events.http_client import request_line
 from tap_events.responses import page_values, response_context
@@ -125,3 +127,22 @@ class BusyWindowStop:
         if estimate is not None and estimate < MIN_PAGES_TO_SPLIT:
             return False
         raise BusyWindow(context, estimate)
+
+
+class BusyRangeStop:
+    """`BusyRange` after a probe's first page when it links another, unless that page shows fewer
+    than `MIN_PAGES_TO_SPLIT` pages in all (the probe then pages on: splitting would read its
+    first page again for nothing)."""
+
+    def __init__(self, page_size: int) -> None:
+        self.page_size = page_size
+
+    def after_page(self, page: PageSeen, pages: QueryPages) -> bool:
+        context = page.context
+        if not page.has_next or pages.read != 1 or not context.get("probe"):
+            return False
+        values = [value for value in page.values if value]
+        estimate = estimated_pages(values, context["query_start"], context["query_end"], self.page_size)
+        if estimate is not None and estimate < MIN_PAGES_TO_SPLIT:
+            return False
+        raise BusyRange(context, estimate)

@@ -35,7 +35,7 @@ class TelnyxStream(TapEventsStream):
 
     @override
     def get_new_paginator(self) -> TelnyxPaginator:
-        return TelnyxPaginator(lambda: f"{self.name}: GET {self.endpoint}")
+        return TelnyxPaginator(lambda: f"{self.name}: GET {self.endpoint}", self.query_stops)
 
     @override
     def observe_rate_limit(self, limit: AdaptiveLimit, response: requests.Response) -> None:

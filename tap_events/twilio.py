@@ -13,6 +13,7 @@ from requests.auth import AuthBase
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
+from tap_events.child_partitions import ChildPartitionsTogether
 from tap_events.client import TapEventsStream
 from tap_events.pagination import NextPageUrlPaginator, origin
 
@@ -120,7 +121,7 @@ class TwilioStream(TapEventsStream):
         return (str(code) if code is not None else None), body.get("message")
 
 
-class TwilioListStream(TwilioStream):
+class TwilioListStream(ChildPartitionsTogether, TwilioStream):
     """A parent list (workspaces, services) read whole on every run, filtered to `sids_setting`.
 
     A configured SID that no configured account lists is named once, after every account

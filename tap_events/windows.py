@@ -12,16 +12,22 @@ from functools import cached_property
 
 from typing_extensions import override
 
+from tap_events.api_clock import CONTEXT_KEY, FirstAnswer
 from tap_events.busy_windows import (
+    MIN_PIECE,
+    BusyRange,
     BusyWindow,
     SplitLedger,
     piece_bounds,
     pieces_for,
+    range_piece_count,
 )
 from tap_events.client import TapEventsStream
 from tap_events.concurrency import ReadInPieces, WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
-from tap_events.stop_policies import BusyWindowStop
+from tap_events.probes_ahead import CONTEXT_KEY as AHEAD_KEY
+from tap_events.probes_ahead import Fetched, fetch, handed_over
+from tap_events.stop_policies import BusyRangeStop, BusyWindowStop
 from tap_events.timestamps import (
     CANONICAL_SHAPES,
     DIGITS_TO_NINES,
@@ -30,10 +36,11 @@ from tap_events.timestamps import (
     placed_timestamp,
     utc_now,
 )
-from tap_events.window_plan import WindowPlan, WindowRules, oldest_kept, plan_windows
+from tap_events.window_plan import WindowPlan, WindowRules, oldest_kept, plan_windows, windows
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from concurrent.futures import Future
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -44,7 +51,14 @@ if t.TYPE_CHECKING:
 
 #: State key of a windowed partition: everything before it was read (windows read whole), whether
 #: or not it held records. The bookmark alone cannot say so: a quiet partition's stays old.
+#: Written from this machine's clock (the run's start) by earlier versions too: it tells gaps at the
+#: source, never where a run starts.
 READ_THROUGH = "read_through"
+#: State key of a windowed partition: how far it was read whole by the API's clock, the earlier of
+#: the whole windows' end and the `Date` of the partition's first answer in that run (api_clock.py).
+#: A partition without a bookmark (it never held a record) starts its next run there, minus the
+#: lookback: it costs one request per run, and a machine clock running ahead of the API's loses nothing.
+API_READ_THROUGH = "read_through_api_clock"
 
 
 def merge_ranges(ranges: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -174,7 +188,7 @@ class TimeWindowStream(TapEventsStream):
         retention, a gap in the run report."""
         plan = plan_windows(
             self.config,
-            self.bookmark(context),
+            self.resume_point(context),
             run_started_at=self.run_started_at,
             now=utc_now(),
             rules=self.window_rules,
@@ -199,6 +213,17 @@ class TimeWindowStream(TapEventsStream):
             self.report_unreadable(context, [(plan.asked, min(plan.start, plan.end))], self.read_before(context))
         return plan
 
+    def resume_point(self, context: Context | None) -> dt.datetime | None:
+        """Where earlier runs left off (None: never read), which the plan moves back by the lookback:
+        the bookmark, or for a partition that never held a record, how far it was read by the
+        API's clock (`API_READ_THROUGH`). Not the later of the two: the lookback is documented
+        (and relied on) as the time before the bookmark that is read again for late events."""
+        bookmark = self.bookmark(context)
+        if bookmark is not None:
+            return bookmark
+        value = self.get_context_state(context).get(API_READ_THROUGH)
+        return parse_timestamp(value) if value else None
+
     def oldest_kept(self) -> dt.datetime | None:
         """Where a window may start and still be inside the retention when its query is sent (now)."""
         return oldest_kept(self.retention, utc_now())
@@ -215,12 +240,21 @@ class TimeWindowStream(TapEventsStream):
         value = self.get_context_state(context).get(READ_THROUGH)
         return parse_timestamp(value) if value else self.bookmark(context)
 
-    def note_read_through(self, context: Context | None, value: dt.datetime) -> None:
-        """Windows up to `value` are whole; written with the next STATE. Never moves back."""
+    def note_read_through(self, context: Context | None, window: Context) -> None:
+        """Windows up to the end of `window` are whole; written with the next STATE. Never moves
+        back. By the API's clock (`API_READ_THROUGH`) only as far as the partition's first answer."""
         state = self.get_context_state(context)
+        value = window["window_end"]
         previous = state.get(READ_THROUGH)
         if not previous or value > parse_timestamp(previous):
             state[READ_THROUGH] = format_timestamp(value)
+        first: FirstAnswer | None = window.get(CONTEXT_KEY)
+        if first is None or first.date is None:
+            return
+        value = min(value, first.date)
+        previous = state.get(API_READ_THROUGH)
+        if not previous or value > parse_timestamp(previous):
+            state[API_READ_THROUGH] = format_timestamp(value)  # to the second, as `Date` is: never later
 
     def report_unreadable(
         self,
@@ -248,6 +282,15 @@ class TimeWindowStream(TapEventsStream):
         )
 
     def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
+        """The window's records (`read_kept`); a probe's first page held back (`held_until_whole_page`),
+        or what was read of it ahead of time (probes_ahead.py)."""
+        ahead: Future[Fetched] | None = window.get(AHEAD_KEY)
+        if ahead is not None:
+            return handed_over(ahead.result(), refused)
+        records = self.read_kept(window, refused)
+        return self.held_until_whole_page(records) if window.get("probe") else records
+
+    def read_kept(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
         """`window_records`, except that an API refusing a window for being older than it keeps
         (HTTP 400 for a window that starts before `oldest_kept`) is not the end of the run: the
         part it no longer keeps goes to `refused`, and the rest of the window is read."""
@@ -298,6 +341,7 @@ class TimeWindowStream(TapEventsStream):
         """The partition's windows, read by the strategy (`read_windows`); a partition that fails
         ends with its STATE claiming only records written (`rewind_to_committed`)."""
         if self.refused_earlier(context):
+            self.probes_ahead.take(context)  # read ahead, if it was: dropped
             return
         read_before = self.read_before(context)
         refused: list[tuple[dt.datetime, dt.datetime]] = []
@@ -317,7 +361,7 @@ class TimeWindowStream(TapEventsStream):
     ) -> Iterator[list[dict]]:
         """Every record of the partition's windows, a page at a time, each page written before the
         next is asked for; `refused` collects the windows refused as too old."""
-        raise NotImplementedError
+        return self.read_range(context, refused)
 
     def rewind_to_committed(self, context: Context | None) -> None:
         """After a failure: the state may claim only what the last STATE claimed."""
@@ -360,9 +404,64 @@ class TimeWindowStream(TapEventsStream):
             self.run_report.unplaced(self.name, partition, len(fresh))
         return fresh
 
+    @property
+    def page_size(self) -> int:
+        return int(self.config["page_size"])
+
+    #: Whether the API's date filter matches whole days (Monitor Events): a busy range is then
+    #: read in day windows, not in pieces sized from its first page.
+    day_granular_filter: t.ClassVar[bool] = False
+
     def window_contexts(self, context: Context | None, plan: WindowPlan) -> list[Context]:
-        """The context of each window of the plan, oldest first."""
-        return [self.window_context(context or {}, *window) for window in plan.windows]
+        """What the partition reads first, all sharing its `FirstAnswer` (api_clock.py): one query
+        for the whole plan (a probe: `BusyRangeStop` ends it after a first page that links more,
+        and `range_windows` reads the range as windows instead), or, with one request at a time or
+        a day-granular filter, the plan's windows, oldest first."""
+        partition = {**(context or {}), CONTEXT_KEY: FirstAnswer()}
+        if not plan.windows:
+            return []
+        if self.max_concurrent_requests > 1 and not (self.day_granular_filter and len(plan.windows) == 1):
+            probe = self.window_context(partition, plan.windows[0][0], plan.windows[-1][1])
+            return [{**probe, "probe": True, "split_if_busy": False}]
+        return [self.window_context(partition, *window) for window in plan.windows]
+
+    def range_windows(self, busy: BusyRange) -> list[Context]:
+        """The windows of a range whose probe was busy, oldest first: pieces of about `PIECE_FILL`
+        of a page each (from the estimate of its first page, on whole seconds) where that makes
+        fewer windows than the plan's (`window_size`), else the plan's windows, each read in
+        pieces when it is busy (`split_when_busy`), as where the first page tells nothing of the
+        range's size or the filter matches whole days. The estimate extrapolates one page, which
+        a burst makes far too high: the plan's windows bound what it can cost. Each window keeps
+        its records within its own bounds, so each record is emitted by exactly one of them."""
+        context = {key: value for key, value in busy.context.items() if key != "probe"}
+        start, end = context["window_start"], context["window_end"]
+        bounds = list(windows(start, end, self.window_size))
+        if busy.estimate is not None and not self.day_granular_filter:
+            shortest = max(MIN_PIECE, self.query_lead)
+            count = range_piece_count(busy.estimate, end - start, shortest)
+            if count < len(bounds):  # else as busy as day windows hold: those, each split when busy
+                bounds = list(itertools.pairwise([start, *piece_bounds(start, end, count), end]))
+        self.logger.debug(
+            "%s: %s: the range from %s to %s holds more than a page: reading it as %d windows",
+            self.name,
+            self.describe_partition(context),
+            format_timestamp(start),
+            format_timestamp(end),
+            len(bounds),
+        )
+        return [self.window_context(context, low, high) for low, high in bounds]
+
+    def held_until_whole_page(self, records: Iterator[dict]) -> Iterator[dict]:
+        """A probe's records, its first page held back until the probe is known not to be busy:
+        a busy probe (`BusyRange`) emits nothing, its range is read again as windows."""
+        held: list[dict] = []
+        limit = self.page_size + (1 if self.is_sorted else 0)  # a sorted stream's page ends with a `PageEnd`
+        for record in records:
+            held.append(record)
+            if len(held) > limit:  # a second page came: the probe pages on
+                break
+        yield from held
+        yield from records
 
     def window_context(self, context: Context, start: dt.datetime, end: dt.datetime) -> Context:
         """Records of [start, end) are emitted; the request asks for `query_range` of it."""
@@ -376,9 +475,69 @@ class TimeWindowStream(TapEventsStream):
             "split_if_busy": self.splits_busy_windows and self.max_concurrent_requests > 1,
         }
 
+    def commit_state(self, state: dict) -> None:
+        """The partition's state now claims what it holds (every record of it written): STATE
+        written when one is due (`StatePacing`), else kept for the next STATE."""
+        if self.run.state_pacing.due():
+            self.finalize_state_progress_markers(state)
+        else:
+            self._finalize_state(state)
+            self.state_manager.is_flushed = False
+
     def window_records(self, window: Context) -> Iterable[dict]:
         """All records the API returns for one window; overridden where windows must split."""
         return self.request_records(window)
+
+    @override
+    def stop_policies(self) -> list[StopPolicy]:
+        """A probe ends after a first page that links more (`BusyRangeStop`): its range is read as windows."""
+        return [*super().stop_policies(), BusyRangeStop(self.page_size)]
+
+    def read_range(
+        self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
+    ) -> Iterator[list[dict]]:
+        """The plan's probe (or windows), and when the probe is busy, the windows of its range;
+        the next partitions' probes are sent meanwhile (`send_probes_ahead`)."""
+        planned = self.probes_ahead.take(context)
+        if planned is None:
+            planned = self.plan_reads(context)
+        _, reads = planned
+        self.send_probes_ahead(context)
+        self.progress.add_windows(len(reads))
+        try:
+            yield from self.read_planned(context, reads, refused)
+        except BusyRange as busy:
+            reads = self.range_windows(busy)
+            self.progress.add_windows(len(reads) - 1)
+            yield from self.read_planned(context, reads, refused)
+
+    def plan_reads(self, context: Context | None) -> tuple[WindowPlan, list[Context]]:
+        plan = self.window_plan(context)
+        return plan, self.window_contexts(context, plan)
+
+    def send_probes_ahead(self, context: Context | None) -> None:
+        """The probes of the next partitions (`set_upcoming`, or a top-level stream's own
+        `partitions`), up to `max_concurrent_requests` of them ahead of this one."""
+        following = self.following(context)
+        if following:
+            self.probes_ahead.send(following, self.plan_ahead, self.read_ahead_of_time)
+
+    def plan_ahead(self, context: Context) -> tuple[WindowPlan, list[Context]] | None:
+        """A later partition's plan, made now (None for one whose credential was refused)."""
+        if self.run_report.refused(self.credential_of(context)):
+            return None
+        return self.plan_reads(context)
+
+    def read_ahead_of_time(self, probe: Context) -> Fetched:
+        """In a worker: a later partition's probe, up to its first page and a record more."""
+        refused: list[tuple[dt.datetime, dt.datetime]] = []
+        return fetch(iter(self.read_window(probe, refused)), refused, self.page_size + 2)
+
+    def read_planned(
+        self, context: Context | None, windows: list[Context], refused: list[tuple[dt.datetime, dt.datetime]]
+    ) -> Iterator[list[dict]]:
+        """The strategy: windows read, written and committed."""
+        raise NotImplementedError
 
 
 class UnsortedWindowStream(TimeWindowStream):
@@ -399,16 +558,13 @@ class UnsortedWindowStream(TimeWindowStream):
         """The newest value of each window is kept in `read_windows` and promoted in `commit_windows`."""
 
     @override
-    def read_windows(
-        self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
+    def read_planned(
+        self, context: Context | None, windows: list[Context], refused: list[tuple[dt.datetime, dt.datetime]]
     ) -> Iterator[list[dict]]:
-        plan = self.window_plan(context)
         key, precision = self.replication_key or "", self.timestamp_precision
         shape, nines, placed = CANONICAL_SHAPES[precision], DIGITS_TO_NINES, placed_timestamp
         progress = WindowProgress()
-        windows = self.window_contexts(context, plan)
         lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
-        lines.add_windows(len(windows))
         for index, window, records in read_as_ready(
             windows,
             functools.partial(self.read_window, refused=refused),
@@ -522,14 +678,14 @@ class UnsortedWindowStream(TimeWindowStream):
         grew, newest = progress.finish(index)
         if not grew:
             return
-        self.note_read_through(context, windows[progress.whole.oldest_not_whole - 1]["window_end"])
+        self.note_read_through(context, windows[progress.whole.oldest_not_whole - 1])
         key = self.replication_key or ""
         state = self.get_context_state(context)
         previous = state.get("replication_key_value")
         # The state never holds an older value, not even for a moment (a SIGTERM writes it as is).
         if newest is not None and (not previous or parse_timestamp(newest) > parse_timestamp(previous)):
             self.state_manager.increment_state({key: newest}, context=context, replication_key=key)
-        self.finalize_state_progress_markers(state)
+        self.commit_state(state)
 
 
 class PageEnd(dict[str, t.Any]):
@@ -563,10 +719,6 @@ class SortedWindowStream(TimeWindowStream):
     #: The bookmark of the last STATE written: what a failed read falls back to.
     _committed: dt.datetime | None = None
 
-    @property
-    def page_size(self) -> int:
-        return int(self.config["page_size"])
-
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         yield from super().parse_response(response)  # `validate_response` checked the list is there
@@ -598,12 +750,16 @@ class SortedWindowStream(TimeWindowStream):
                 committed, self.timestamp_precision
             )
         self._committed = committed
-        plan = self.window_plan(context)
+        return self.read_range(context, refused)
+
+    @override
+    def read_planned(
+        self, context: Context | None, windows: list[Context], refused: list[tuple[dt.datetime, dt.datetime]]
+    ) -> Iterator[list[dict]]:
+        committed = self._committed
         key, primary_key = self.replication_key or "", self.primary_keys[0]
         newest: dt.datetime | None = None
         lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
-        windows = self.window_contexts(context, plan)
-        lines.add_windows(len(windows))
         # Windows whole and in order: STATE after a page claims every record written before it.
         for window, records in read_ahead(
             windows,
@@ -652,7 +808,7 @@ class SortedWindowStream(TimeWindowStream):
             if page:  # not followed by a PageEnd (parse_response always sends one): written, not claimed
                 yield page
                 report.records(self.name, partition, len(page))
-            self.note_read_through(context, window_end)  # its last page's PageEnd came after its last record
+            self.note_read_through(context, window)  # its last page's PageEnd came after its last record
             lines.window_whole()
 
     @override
@@ -675,5 +831,5 @@ class SortedWindowStream(TimeWindowStream):
         current = parse_timestamp(value) if value else None
         if current is None or (committed is not None and current <= committed):
             return committed
-        self.finalize_state_progress_markers(state)
+        self.commit_state(state)
         return current

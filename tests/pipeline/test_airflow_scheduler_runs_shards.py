@@ -50,10 +50,10 @@ from tests.meltano_helpers import (
     start_date,
     streams,
 )
+from tests.pipeline.test_airflow_dag import DAG_ID, DAGS, airflow_bin
 from tests.postgres_cluster import PostgresCluster, free_port, require_postgres
 from tests.subaccount_helpers import subaccount_sid, subaccount_token
 from tests.tap_runner import run_tap
-from tests.pipeline.test_airflow_dag import DAG_ID, DAGS, airflow_bin
 from tests.warehouses import DuckDBWarehouse
 
 SHARDS = 3

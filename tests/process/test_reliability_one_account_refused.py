@@ -60,11 +60,11 @@ def records_of(run: TapRun, account_sid: str) -> dict[str, list[str]]:
 
 def partitions_of(run: TapRun, account_sid: str) -> dict[str, list[dict[str, t.Any]]]:
     """Every partition state of one account in the run's last STATE, per stream, without
-    `read_through` (the moment each run started, which differs between the two runs)."""
+    `read_through` and `read_through_api_clock` (when each run read, which differs between the two runs)."""
     bookmarks = run.final_state["bookmarks"]
     return {
         stream: [
-            {key: value for key, value in p.items() if key != "read_through"}
+            {key: value for key, value in p.items() if key not in ("read_through", "read_through_api_clock")}
             for p in bookmarks.get(stream, {}).get("partitions", [])
             if p["context"]["account_sid"] == account_sid
         ]

@@ -111,10 +111,10 @@ def test_a_run_waits_out_a_stricter_limit_after_each_429(emulator):
     """Another client of the account uses part of its limit: the emulator allows this one 2/s."""
     emulator.serverless.rate_limit = 2
     service = service_named(emulator, "service-0")  # two environments
-    # Two days back: at least three day windows per environment, whatever the time of day.
+    # Two days back in pages of 5: each environment's range holds several pages, read as windows at once.
     start_date = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
     config = serverless_config(
-        emulator, twilio_service_sids=[service["sid"]], start_date=f"{start_date:%Y-%m-%dT%H:%M:%SZ}"
+        emulator, twilio_service_sids=[service["sid"]], start_date=f"{start_date:%Y-%m-%dT%H:%M:%SZ}", page_size=5
     )
 
     run = run_tap(config, catalog=catalog_selecting(config, [SERVERLESS_LOGS]))
