@@ -57,8 +57,9 @@ def test_monitor_events_without_a_usable_event_date_are_emitted_once_and_named(e
     assert f"event_date {sent if how == 'missing' else 'null' if sent is None else repr(sent)}" in warning[0]
     assert run.report_of(MONITOR_EVENTS, ACCOUNT)["unplaced"] == 1
     assert run.run_report["totals"]["unplaced"] == 1
+    # The newest event the tap could place (the spoiled one may be the newest: the probe reads newest first).
     assert run.bookmark(MONITOR_EVENTS, {"account_sid": DEFAULT_ACCOUNT_SID}) == max(
-        event["event_date"] for event in events_of(emulator)
+        event["event_date"] for event in events_of(emulator) if event["sid"] != unplaced["sid"]
     )
 
 
@@ -87,7 +88,9 @@ def test_telnyx_events_without_a_usable_created_at_are_emitted_once_in_order(how
     becomes the bookmark."""
     settings, sent = SPOILED[how]
     with telnyx_emulator() as emulator:
-        emulator.faults.add("/v2/audit_events", kind="undated", times=1, **settings)
+        # The first answer is the probe of the whole range, busy at 50 a page: its page is read again
+        # as a window's, so the fault spoils the answer after it (a page that is written).
+        emulator.faults.add("/v2/audit_events", kind="undated", times=1, skip=1, **settings)
         config = telnyx_config(emulator, page_size=50)
 
         run = run_tap(config, catalog=catalog_selecting(config, [TELNYX_AUDIT_EVENTS]))
