@@ -5,36 +5,17 @@ one or failing on stdout's buffer (a "reentrant call", and no STATE), and the ru
 
 from __future__ import annotations
 
-import io
 import json
 import signal
-import typing as t
 
 import pytest
 
 from tap_events.output import EventsWriter, RecordLines
 from tap_events.tap import TapEvents
 from tests.common import MONITOR_EVENTS, twilio_config
+from tests.signal_helpers import stdout_interrupted_by
 
 PAGE = [{"sid": f"AE{n}", "event_date": "2026-11-29T05:31:20Z", "text": "x" * 100} for n in range(20)]
-
-
-class SlowTarget(io.RawIOBase):
-    """The target's pipe, its first write interrupted by SIGTERM."""
-
-    def __init__(self) -> None:
-        self.written = bytearray()
-        self.interrupted = False
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: t.Any) -> int:
-        if not self.interrupted:
-            self.interrupted = True
-            signal.raise_signal(signal.SIGTERM)
-        self.written += data
-        return len(data)
 
 
 @pytest.fixture
@@ -47,8 +28,7 @@ def signal_handlers_restored():
 
 @pytest.mark.usefixtures("signal_handlers_restored")
 def test_sigterm_mid_page_writes_state_after_the_whole_page_and_exits_non_zero(emulator, monkeypatch):
-    target = SlowTarget()
-    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(io.BufferedWriter(target, buffer_size=256)))
+    target = stdout_interrupted_by(monkeypatch, signal.SIGTERM)
     tap = TapEvents(config=twilio_config(emulator))  # installs its SIGTERM handler
     assert isinstance(tap.message_writer, EventsWriter)
     lines = RecordLines(tap.message_writer, MONITOR_EVENTS, frozenset(PAGE[0]))

@@ -5,7 +5,6 @@ twice (a "reentrant call" RuntimeError, and no STATE)."""
 
 from __future__ import annotations
 
-import io
 import json
 import signal
 import typing as t
@@ -14,34 +13,10 @@ import pytest
 from singer_sdk.singerlib.encoding.simple import StateMessage
 
 from tap_events.output import EventsWriter, RecordLines
+from tests.signal_helpers import stdout_interrupted_by
 
 STREAM = "twilio_monitor_events"
 PAGE = [{"sid": f"AE{n}", "event_date": "2026-11-29T05:31:20Z", "text": "x" * 100} for n in range(20)]
-
-
-class SignallingStdout(io.RawIOBase):
-    """A pipe whose first write is interrupted by a signal (as a blocked write to a slow target is)."""
-
-    def __init__(self) -> None:
-        self.written = bytearray()
-        self.interrupted = False
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: t.Any) -> int:
-        if not self.interrupted:
-            self.interrupted = True
-            signal.raise_signal(signal.SIGUSR1)
-        self.written += data
-        return len(data)
-
-
-def signalling_stdout(monkeypatch) -> SignallingStdout:
-    """Set in the test itself: pytest's capture puts its own stdout back after fixtures are set up."""
-    raw = SignallingStdout()
-    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(io.BufferedWriter(raw, buffer_size=256)))
-    return raw
 
 
 @pytest.fixture
@@ -53,7 +28,7 @@ def on_signal():
 
 
 def test_a_state_written_at_a_signal_follows_the_page_being_written(monkeypatch, on_signal):
-    stdout = signalling_stdout(monkeypatch)
+    stdout = stdout_interrupted_by(monkeypatch, signal.SIGUSR1)
     writer = EventsWriter()
     handled = []
 
