@@ -11,6 +11,9 @@
   empty, fetching the one account fills it). An API key gets it empty either way, unless
   `api_keys_get_auth_token` (the third reading reported is that they get it empty).
 - `withhold_auth_token(sid)`: that account's token is never given (its credentials cannot be had).
+- `malformed_item`: the list's first subaccount is given as something Twilio's schema does not
+  allow: "not_an_object" (its SID, a bare string) or "owner_not_a_string" (`owner_account_sid`
+  a number); None: as the schema has it.
 - `page_size_cap`: at most this many accounts per page whatever `PageSize` asks (None: as asked),
   so that a reader's paging is tested without a thousand subaccounts.
 """
@@ -55,6 +58,7 @@ class AccountsAPI:
         self.api_keys_get_auth_token = False
         self.withheld: set[str] = set()
         self.page_size_cap: int | None = None
+        self.malformed_item: t.Literal["not_an_object", "owner_not_a_string"] | None = None
         created = emulator.now - dt.timedelta(days=400)
         self.accounts: dict[str, EmulatedAccount] = {
             DEFAULT_ACCOUNT_SID: EmulatedAccount(DEFAULT_ACCOUNT_SID, DEFAULT_ACCOUNT_SID, "Parent", "active", created)
@@ -111,6 +115,15 @@ class AccountsAPI:
             "uri": f"{uri}.json",
         }
 
+    def _listed(self, account: EmulatedAccount, *, token: bool) -> t.Any:
+        item = self._item(account, token=token)
+        first = next((a for a in self.accounts.values() if a.sid != a.owner_account_sid), None)
+        if self.malformed_item is None or account is not first:
+            return item
+        if self.malformed_item == "not_an_object":
+            return account.sid
+        return {**item, "owner_account_sid": 42}
+
     def list_accounts(self, request: Request) -> Response:
         caller, api_key = self._caller(request)
         status = request.param("Status")
@@ -143,7 +156,7 @@ class AccountsAPI:
         return Response(
             200,
             {
-                "accounts": [self._item(account, token=filled) for account in items],
+                "accounts": [self._listed(account, token=filled) for account in items],
                 "end": page * size + max(len(items) - 1, 0),
                 "first_page_uri": uri(0),
                 "next_page_uri": uri(page + 1, "PA" + items[-1].sid) if more and items else None,

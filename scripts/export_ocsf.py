@@ -82,9 +82,23 @@ def _fsync_append(path: Path, text: str) -> None:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """The whole file or the one before, after a crash too: the data is on disk before the new
+    name points to it, and the folder holds the new name once this returns."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
+    with temporary.open("wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
     os.replace(temporary, path)
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 @dataclass

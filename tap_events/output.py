@@ -15,6 +15,7 @@ import io
 import json
 import os
 import sys
+import threading
 import time
 import typing as t
 from collections.abc import Iterator
@@ -111,17 +112,48 @@ class EventsWriter(MsgSpecWriter):
                 atexit.register(buffered.flush)
         return self._output
 
+    _writing = False
+    _deferred: t.Callable[[], None] | None = None
+
     @override
     def write_message(self, message: Message) -> None:
-        output = self.output()
         line = self.format_message(message)
-        output.write(line)
+        self.write_whole(line, flush=not isinstance(message, RecordMessage))
+        # What STATE's pacing compares (state_pacing.py): RECORD bytes written, the last STATE's size.
         if isinstance(message, RecordMessage):
             self.record_bytes += len(line)
-            return
-        if isinstance(message, StateMessage):
+        elif isinstance(message, StateMessage):
             self.last_state_bytes, self.record_bytes_at_last_state = len(line), self.record_bytes
-        output.flush()
+
+    def write_whole(self, data: bytes | bytearray, *, flush: bool = False) -> None:
+        """Whole lines in one write. A signal handler runs in the main thread between two of its
+        bytecodes, inside a blocked write too: one that wrote a line there (the SDK's STATE at
+        SIGTERM) would put it inside this one, or fail on the buffer's reentrant call, so it
+        waits for the write (`defer_while_writing`) and runs right after it."""
+        if threading.current_thread() is not threading.main_thread():  # no signal handler runs there
+            self._write(data, flush)
+            return
+        self._writing = True
+        try:
+            self._write(data, flush)
+        finally:
+            self._writing = False
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            deferred()
+
+    def _write(self, data: bytes | bytearray, flush: bool) -> None:
+        output = self.output()
+        output.write(data)
+        if flush:
+            output.flush()
+
+    def defer_while_writing(self, action: t.Callable[[], None]) -> bool:
+        """For a signal handler: whether the main thread is inside a write, `action` then being
+        kept to run right after it."""
+        if self._writing:
+            self._deferred = action
+        return self._writing
 
 
 def selected_properties(stream: Stream) -> frozenset[str] | None:
@@ -193,12 +225,12 @@ class RecordLines:
             bodies = [orjson.dumps(record, option=_ORJSON_OPTIONS) for record in records]
         except orjson.JSONEncodeError:
             bodies = [_encoded(record) for record in records]
-        output = self.writer.output()
-        lines = self._between.join(bodies)  # copied once, the page's lines in one piece
-        output.write(self._head)
-        output.write(lines)
-        output.write(self._tail)
-        self.writer.record_bytes += len(self._head) + len(lines) + len(self._tail)
+        # The page's lines in one piece, copied once, in one write (a signal waits for it whole).
+        bodies[0] = self._head + bodies[0]
+        bodies[-1] += self._tail
+        data = self._between.join(bodies)
+        self.writer.write_whole(data)
+        self.writer.record_bytes += len(data)
 
 
 def _encoded(record: dict[str, t.Any]) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import threading
 import time
@@ -84,25 +85,44 @@ def whole_answer_seconds(timeout: t.Any) -> float | None:
 
 
 class _Watchdog:
-    """Calls `expire` (shutting the answer's connection) unless cancelled within `seconds`."""
+    """Calls `expire` (shutting the answer's connection) unless cancelled within `seconds`.
+
+    The timer may fall due just as the read returns a complete answer: once `cancel` has run it
+    does nothing, and `expire` failing (urllib3 refuses to shut a connection already back in the
+    pool) means the answer was complete, so only an `expire` that ran marks the answer expired.
+    """
 
     def __init__(self, expire: t.Callable[[], None], seconds: float) -> None:
         self.expired = False
         self._expire = expire
+        self._lock = threading.Lock()
+        self._done = False
         self._timer = threading.Timer(max(0.0, seconds), self._fire)
         self._timer.daemon = True
         self._timer.start()
 
     def _fire(self) -> None:
-        self.expired = True
-        self._expire()
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            with contextlib.suppress(RuntimeError, ValueError, OSError):
+                self._expire()
+                self.expired = True
 
     def cancel(self) -> None:
+        """The read has returned: from now on the timer does nothing. Returns once a shutdown
+        under way has run, so that `expired` is then final."""
+        with self._lock:
+            self._done = True
         self._timer.cancel()
 
 
 def _raise_if_expired(watchdog: _Watchdog | None, response: requests.Response, bound: float | None) -> None:
-    if watchdog is not None and watchdog.expired:
+    if watchdog is None:
+        return
+    watchdog.cancel()  # waits for a shutdown under way (the one that cut this read): `expired` is final
+    if watchdog.expired:
         response.close()
         msg = f"the whole answer did not arrive within {bound:g} s (request_timeout_seconds)"
         raise requests.exceptions.ReadTimeout(msg)

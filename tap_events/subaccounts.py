@@ -130,6 +130,10 @@ class AccountsClient:
         self.session.auth = (account_sid, auth_token)
         self.session.trust_env = False  # no .netrc or proxy credentials in the way
 
+    def close(self) -> None:
+        """Its connections, once the accounts are known (the run goes on for hours without them)."""
+        self.session.close()
+
     def get(self, uri: str) -> dict[str, t.Any]:
         """A URI relative to the base URL (as `next_page_uri` is), or absolute on its host only."""
         url = urljoin(self.base_url + "/", uri)
@@ -191,14 +195,13 @@ def discover(client: AccountsClient, parent_sid: str, selection: Selection, shar
         if not isinstance(items, list):
             raise DiscoveryError(f"{DISCOVERY}: GET /2010-04-01/Accounts.json answered without an 'accounts' list")
         for item in items:
-            sid = str(item.get("sid") or "")
-            owner = item.get("owner_account_sid")
+            sid, owner = _sid_and_owner(item, uri)
             # The list holds the parent itself too, and only its subaccounts otherwise.
             if sid and sid.lower() != parent_sid.lower() and (not owner or owner.lower() == parent_sid.lower()):
                 listed[sid.lower()] = item
         next_uri = page.get("next_page_uri")
         uri = str(next_uri) if next_uri else None
-    wanted = [item["sid"] for item in listed.values()] if selection == "all" else list(dict.fromkeys(selection))
+    wanted = [str(item["sid"]) for item in listed.values()] if selection == "all" else list(dict.fromkeys(selection))
     found = Found()
     to_fetch: list[str] = []
     items_by_sid: dict[str, dict[str, t.Any]] = {}
@@ -240,6 +243,19 @@ def discover(client: AccountsClient, parent_sid: str, selection: Selection, shar
     return found
 
 
+def _sid_and_owner(item: t.Any, uri: str) -> tuple[str, str | None]:
+    """An item of the Accounts list: its SID ("" when it has none) and owner, or DiscoveryError
+    naming the request when it is not an account as Twilio's schema has it."""
+    line = f"GET {urlsplit(uri).path}"
+    if not isinstance(item, dict):
+        raise DiscoveryError(f"{DISCOVERY}: {line} answered with an item of 'accounts' that is not a JSON object")
+    sid, owner = item.get("sid"), item.get("owner_account_sid")
+    for name, value in (("sid", sid), ("owner_account_sid", owner)):
+        if value is not None and not isinstance(value, str):
+            raise DiscoveryError(f"{DISCOVERY}: {line} answered with an account whose {name} is not a string")
+    return sid or "", owner
+
+
 class TwilioDirectory:
     """Every Twilio account of the run, in its shard: the configured ones, and the subaccounts
     found when the first Twilio stream asks (once per run, whichever stream asks first)."""
@@ -277,6 +293,8 @@ class TwilioDirectory:
                 "The subaccounts of %s could not be listed, the run goes on without them: %s", parent, error
             )
             return accounts
+        finally:
+            client.close()
         for sid, status in found.not_active.items():
             self.report.skipped(DISCOVERY, f"account {sid}", status)
             self.logger.warning("%s: subaccount %s is %s: skipped", DISCOVERY, sid, status)

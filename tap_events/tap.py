@@ -6,7 +6,7 @@ import contextlib
 import logging
 import sys
 import typing as t
-from functools import cached_property
+from functools import cached_property, partial
 
 import orjson
 from dotenv import find_dotenv
@@ -76,7 +76,17 @@ class TapEvents(Tap):
     @override
     def _handle_termination(self, signum: int, frame: t.Any) -> None:
         """SIGTERM/SIGINT: the SDK writes the state as it is (whole windows only, windows.py) and
-        exits 0, so a stopped run would look finished to a scheduler: exit 128 + the signal instead."""
+        exits 0, so a stopped run would look finished to a scheduler: exit 128 + the signal instead.
+        A signal that arrives while a line is being written waits for the write (`EventsWriter`)."""
+        writer = self.message_writer
+        if isinstance(writer, EventsWriter) and writer.defer_while_writing(
+            partial(self._handle_termination, signum, frame)
+        ):
+            return
+        # The SDK writes a state only when it differs from its last STATE, which lines written
+        # since (a page, just before the bookmark moves over it) would follow: it is written
+        # again as the run's last word, unless a batch is being filled (batches.StateGate).
+        self._state_writer._last_emitted_state = None
         with contextlib.suppress(SystemExit):
             super()._handle_termination(signum, frame)
         self.logger.warning("Stopped by signal %d: STATE written for the windows read whole; exiting non-zero.", signum)

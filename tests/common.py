@@ -24,6 +24,16 @@ SERVERLESS_SERVICES = "twilio_serverless_services"
 SERVERLESS_ENVIRONMENTS = "twilio_serverless_environments"
 SERVERLESS_LOGS = "twilio_serverless_logs"
 TELNYX_AUDIT_EVENTS = "telnyx_audit_events"
+#: Every Twilio stream, in the order the tap syncs them.
+TWILIO_STREAMS = (
+    MONITOR_EVENTS,
+    MONITOR_ALERTS,
+    TASKROUTER_WORKSPACES,
+    TASKROUTER_EVENTS,
+    SERVERLESS_SERVICES,
+    SERVERLESS_ENVIRONMENTS,
+    SERVERLESS_LOGS,
+)
 
 
 def twilio_config(emulator: Emulator, **overrides: t.Any) -> dict[str, t.Any]:

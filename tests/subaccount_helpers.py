@@ -4,32 +4,15 @@ a run read of each account."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing as t
 
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.common import (
-    MONITOR_ALERTS,
-    MONITOR_EVENTS,
-    SERVERLESS_ENVIRONMENTS,
-    SERVERLESS_LOGS,
-    SERVERLESS_SERVICES,
-    TASKROUTER_EVENTS,
-    TASKROUTER_WORKSPACES,
-    iso,
-)
+from tests.common import TWILIO_STREAMS, iso
 from tests.tap_runner import TapRun
 
 PARENT_SID = DEFAULT_ACCOUNT_SID
-TWILIO_STREAMS = (
-    MONITOR_EVENTS,
-    MONITOR_ALERTS,
-    TASKROUTER_WORKSPACES,
-    TASKROUTER_EVENTS,
-    SERVERLESS_SERVICES,
-    SERVERLESS_ENVIRONMENTS,
-    SERVERLESS_LOGS,
-)
 #: Each stream's primary key column.
 KEYS = {stream: "sid" for stream in TWILIO_STREAMS}
 
@@ -102,3 +85,17 @@ def state_accounts(state: dict[str, t.Any]) -> set[str]:
         for partition in stream_state.get("partitions", [])
         if "account_sid" in partition.get("context", {})
     }
+
+
+def bookmarks_over(states: t.Iterable[dict[str, t.Any]]) -> dict[tuple[str, str], str]:
+    """(stream, partition context) -> bookmark, over every state given (shards' states: a
+    partition in two of them is an error)."""
+    found: dict[tuple[str, str], str] = {}
+    for state in states:
+        for stream, stream_state in state.get("bookmarks", {}).items():
+            for partition in [stream_state, *stream_state.get("partitions", [])]:
+                if partition.get("replication_key_value"):
+                    key = (stream, json.dumps(partition.get("context", {}), sort_keys=True))
+                    assert key not in found, f"{key} is in two states"
+                    found[key] = partition["replication_key_value"]
+    return found

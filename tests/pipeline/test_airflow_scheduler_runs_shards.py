@@ -52,7 +52,7 @@ from tests.meltano_helpers import (
 )
 from tests.pipeline.test_airflow_dag import DAG_ID, DAGS, airflow_bin
 from tests.postgres_cluster import PostgresCluster, free_port, require_postgres
-from tests.subaccount_helpers import subaccount_sid, subaccount_token
+from tests.subaccount_helpers import bookmarks_over, subaccount_sid, subaccount_token
 from tests.tap_runner import run_tap
 from tests.warehouses import DuckDBWarehouse
 
@@ -255,18 +255,6 @@ def warehouse_rows(directory: Path) -> collections.Counter[tuple[str, Key]]:
     return rows
 
 
-def bookmarks_of(states: t.Iterable[dict[str, t.Any]]) -> dict[tuple[str, str], str]:
-    found: dict[tuple[str, str], str] = {}
-    for state in states:
-        for stream, stream_state in state.get("bookmarks", {}).items():
-            for partition in [stream_state, *stream_state.get("partitions", [])]:
-                if partition.get("replication_key_value"):
-                    key = (stream, json.dumps(partition.get("context", {}), sort_keys=True))
-                    assert key not in found, f"{key} is in two shards' states"
-                    found[key] = partition["replication_key_value"]
-    return found
-
-
 def shard_states(conninfo: str) -> dict[str, dict[str, t.Any]]:
     """Each shard's Singer state as Meltano keeps it, read from its system database (the project's
     Meltano lock is held while the DAG runs, so not through `meltano state get`)."""
@@ -409,8 +397,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
             rows_after_second=rows_after_second,
             added=added,
             reference_records=reference_records,
-            reference_bookmarks=bookmarks_of([reference.final_state]),
-            shard_bookmarks=bookmarks_of(first_states.values()),
+            reference_bookmarks=bookmarks_over([reference.final_state]),
+            shard_bookmarks=bookmarks_over(first_states.values()),
             shard_accounts={name: accounts_of(state) for name, state in first_states.items()},
             peak_running=peak.most,
             meltano_env=meltano_env,

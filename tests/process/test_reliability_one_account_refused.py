@@ -12,16 +12,7 @@ import pytest
 
 from emulator import Emulator
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_TELNYX_API_KEY
-from tests.common import (
-    MONITOR_ALERTS,
-    MONITOR_EVENTS,
-    SERVERLESS_ENVIRONMENTS,
-    SERVERLESS_LOGS,
-    SERVERLESS_SERVICES,
-    TASKROUTER_EVENTS,
-    TASKROUTER_WORKSPACES,
-    TELNYX_AUDIT_EVENTS,
-)
+from tests.common import TELNYX_AUDIT_EVENTS, TWILIO_STREAMS
 from tests.tap_runner import TapRun, run_tap_process
 from tests.taskrouter_helpers import taskrouter_api
 
@@ -29,15 +20,6 @@ HEALTHY_SID = "AC" + "ab" * 16
 REVOKED_SID = "AC" + "cd" * 16
 HEALTHY_TOKEN = "healthy-subaccount-token"
 REVOKED_TOKEN = "revoked-subaccount-token"
-TWILIO_STREAMS = (
-    MONITOR_EVENTS,
-    MONITOR_ALERTS,
-    TASKROUTER_WORKSPACES,
-    TASKROUTER_EVENTS,
-    SERVERLESS_SERVICES,
-    SERVERLESS_ENVIRONMENTS,
-    SERVERLESS_LOGS,
-)
 
 
 @dataclass

@@ -17,8 +17,8 @@ import pytest
 from emulator import Emulator
 from emulator.server import DEFAULT_TELNYX_API_KEY
 from tap_events.shards import shard_of
-from tests.common import MONITOR_EVENTS, TELNYX_AUDIT_EVENTS
-from tests.subaccount_helpers import PARENT_SID, TWILIO_STREAMS, add_subaccounts, parent_config, small_sizes
+from tests.common import MONITOR_EVENTS, TELNYX_AUDIT_EVENTS, TWILIO_STREAMS
+from tests.subaccount_helpers import PARENT_SID, add_subaccounts, bookmarks_over, parent_config, small_sizes
 from tests.tap_runner import TapRun, run_tap_process
 
 STREAMS = (*TWILIO_STREAMS, TELNYX_AUDIT_EVENTS)
@@ -53,19 +53,6 @@ def records(*runs: TapRun) -> collections.Counter[tuple[str, str]]:
     )
 
 
-def bookmarks(*states: dict[str, t.Any]) -> dict[tuple[str, str], str]:
-    """(stream, partition context) -> bookmark, over every state given (a partition in two is an error)."""
-    found: dict[tuple[str, str], str] = {}
-    for state in states:
-        for stream, stream_state in state.get("bookmarks", {}).items():
-            for partition in [stream_state, *stream_state.get("partitions", [])]:
-                if partition.get("replication_key_value"):
-                    key = (stream, json.dumps(partition.get("context", {}), sort_keys=True))
-                    assert key not in found, f"{key} is in two states"
-                    found[key] = partition["replication_key_value"]
-    return found
-
-
 def accounts_in(state: dict[str, t.Any]) -> set[str]:
     return {p["context"]["account_sid"] for s in state.get("bookmarks", {}).values() for p in s.get("partitions", [])}
 
@@ -77,7 +64,7 @@ def test_shards_together_read_what_one_run_reads(emulator):
     shards = run_shards(emulator, 3)
 
     assert records(*shards) == records(whole)
-    assert bookmarks(*(run.final_state for run in shards)) == bookmarks(whole.final_state)
+    assert bookmarks_over(run.final_state for run in shards) == bookmarks_over([whole.final_state])
     everyone = accounts_in(whole.final_state)
     assert len(everyone) == 7
     for index, run in enumerate(shards, start=1):
@@ -142,11 +129,11 @@ def test_resharding_moves_bookmarks_without_loss_or_rereading(emulator, tmp_path
     reference = run_tap_process(config(emulator), state=merged)
     assert reference.returncode == 0, reference.stderr
 
-    assert bookmarks(*new_states) == bookmarks(*first_states), "every bookmark moved, none lost or doubled"
+    assert bookmarks_over(new_states) == bookmarks_over(first_states), "every bookmark moved, none lost or doubled"
     for index, state in enumerate(new_states, start=1):
         assert all(shard_of(sid, after) == index for sid in accounts_in(state))
     assert records(*second) == records(reference)
     assert added <= set(records(*second)), "nothing new lost"
     resumed = sum(records(*second).values())
     assert resumed < sum(records(*first).values()) / 2, "the second round resumed from the bookmarks"
-    assert bookmarks(*(run.final_state for run in second)) == bookmarks(reference.final_state)
+    assert bookmarks_over(run.final_state for run in second) == bookmarks_over([reference.final_state])

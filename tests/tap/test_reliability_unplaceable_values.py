@@ -15,7 +15,7 @@ import pytest
 from emulator.http import DEFAULT_ACCOUNT_SID
 from tests.common import MONITOR_ALERTS, MONITOR_EVENTS, TELNYX_AUDIT_EVENTS, assert_each_once, twilio_config
 from tests.monitor_helpers import events_of
-from tests.tap_runner import catalog_selecting, run_tap
+from tests.tap_runner import TapRun, catalog_selecting, run_tap
 from tests.telnyx_helpers import events as telnyx_events
 from tests.telnyx_helpers import telnyx_config, telnyx_emulator
 
@@ -28,29 +28,43 @@ SPOILED: dict[str, tuple[dict[str, t.Any], t.Any]] = {
 }
 
 
-def _spoiled(records, field):
-    return [record for record in records if field not in record or record[field] in (None, "yesterday at noon")]
+def run_spoiling(
+    emulator,
+    config: dict[str, t.Any],
+    path: str,
+    stream: str,
+    field: str,
+    how: str,
+    everyone: set[str],
+    key: str = "sid",
+    skip: int = 0,
+) -> tuple[TapRun, dict[str, t.Any]]:
+    """A run of `stream` whose first answer from `path` (after `skip` answers) has its first
+    record's `field` spoiled `how`: every record emitted once (`everyone`, by `key`), the spoiled
+    one as sent; the run and that record."""
+    settings, sent = SPOILED[how]
+    emulator.faults.add(path, kind="undated", times=1, skip=skip, **settings)
 
+    run = run_tap(config, catalog=catalog_selecting(config, [stream]))
 
-def _as_sent(record, field):
-    return record.get(field, "missing")
+    assert run.returncode == 0, run.stderr
+    records = run.records[stream]
+    assert_each_once([record[key] for record in records])
+    assert {record[key] for record in records} == everyone
+    [unplaced] = [record for record in records if field not in record or record[field] in (None, "yesterday at noon")]
+    assert unplaced.get(field, "missing") == sent
+    return run, unplaced
 
 
 @pytest.mark.parametrize("how", list(SPOILED))
 def test_monitor_events_without_a_usable_event_date_are_emitted_once_and_named(emulator, how):
-    settings, sent = SPOILED[how]
-    emulator.faults.add("/v1/Events", kind="undated", times=1, **settings)
+    everyone = {event["sid"] for event in events_of(emulator)}
+    run, unplaced = run_spoiling(
+        emulator, twilio_config(emulator), "/v1/Events", MONITOR_EVENTS, "event_date", how, everyone
+    )
 
-    config = twilio_config(emulator)
-    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_EVENTS]))
-
-    assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
-    records = run.records[MONITOR_EVENTS]
-    assert_each_once([record["sid"] for record in records])
-    assert {record["sid"] for record in records} == {event["sid"] for event in events_of(emulator)}
-    [unplaced] = _spoiled(records, "event_date")
-    assert _as_sent(unplaced, "event_date") == sent
+    sent = SPOILED[how][1]
     warning = [line for line in run.stderr.splitlines() if "places them in no time window" in line]
     assert len(warning) == 1, run.stderr
     assert MONITOR_EVENTS in warning[0] and ACCOUNT in warning[0] and f"sid {unplaced['sid']}" in warning[0]
@@ -66,19 +80,11 @@ def test_monitor_events_without_a_usable_event_date_are_emitted_once_and_named(e
 @pytest.mark.parametrize("how", list(SPOILED))
 def test_monitor_alerts_without_a_usable_date_created_are_emitted_once(emulator, how):
     """Alerts are read through the result-cap splitting reader: the same rule holds there."""
-    settings, sent = SPOILED[how]
-    emulator.faults.add("/v1/Alerts", kind="undated", times=1, **settings)
+    everyone = {alert["sid"] for alert in emulator.monitor.alerts[DEFAULT_ACCOUNT_SID]}
+    run, _ = run_spoiling(
+        emulator, twilio_config(emulator), "/v1/Alerts", MONITOR_ALERTS, "date_created", how, everyone
+    )
 
-    config = twilio_config(emulator)
-    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
-
-    assert run.returncode == 0, run.stderr
-    records = run.records[MONITOR_ALERTS]
-    assert_each_once([record["sid"] for record in records])
-    alerts = emulator.monitor.alerts[DEFAULT_ACCOUNT_SID]
-    assert {record["sid"] for record in records} == {alert["sid"] for alert in alerts}
-    [unplaced] = _spoiled(records, "date_created")
-    assert _as_sent(unplaced, "date_created") == sent
     assert run.report_of(MONITOR_ALERTS, ACCOUNT)["unplaced"] == 1
 
 
@@ -86,21 +92,16 @@ def test_monitor_alerts_without_a_usable_date_created_are_emitted_once(emulator,
 def test_telnyx_events_without_a_usable_created_at_are_emitted_once_in_order(how):
     """The sorted reader (STATE after every page): the record neither breaks the order check nor
     becomes the bookmark."""
-    settings, sent = SPOILED[how]
     with telnyx_emulator() as emulator:
-        # The first answer is the probe of the whole range, busy at 50 a page: its page is read again
-        # as a window's, so the fault spoils the answer after it (a page that is written).
-        emulator.faults.add("/v2/audit_events", kind="undated", times=1, skip=1, **settings)
+        everyone = {event["id"] for event in telnyx_events(emulator)}
         config = telnyx_config(emulator, page_size=50)
 
-        run = run_tap(config, catalog=catalog_selecting(config, [TELNYX_AUDIT_EVENTS]))
+        # The first answer is the probe of the whole range, busy at 50 a page: its page is read again
+        # as a window's, so the fault spoils the answer after it (a page that is written).
+        run, _ = run_spoiling(
+            emulator, config, "/v2/audit_events", TELNYX_AUDIT_EVENTS, "created_at", how, everyone, key="id", skip=1
+        )
 
-        assert run.returncode == 0, run.stderr
-        records = run.records[TELNYX_AUDIT_EVENTS]
-        assert_each_once([record["id"] for record in records])
-        assert {record["id"] for record in records} == {event["id"] for event in telnyx_events(emulator)}
-        [unplaced] = _spoiled(records, "created_at")
-        assert _as_sent(unplaced, "created_at") == sent
         assert run.report_of(TELNYX_AUDIT_EVENTS, "the API key's organisation")["unplaced"] == 1
         bookmark = run.bookmark(TELNYX_AUDIT_EVENTS)
         assert bookmark is not None and bookmark.startswith("20")

@@ -8,7 +8,7 @@ import pytest
 
 from tap_events.tap import TapEvents
 from tests.common import TELNYX_AUDIT_EVENTS, parse
-from tests.tap_runner import run_tap
+from tests.tap_runner import TapRun, run_tap
 from tests.telnyx_helpers import bookmark, events, millis, telnyx_config
 
 pytestmark = pytest.mark.telnyx_data  # the `emulator` fixture holds the Telnyx data set
@@ -18,14 +18,18 @@ def _state(value: str) -> dict:
     return {"bookmarks": {TELNYX_AUDIT_EVENTS: {"replication_key": "created_at", "replication_key_value": value}}}
 
 
-def test_rerun_emits_exactly_the_events_at_or_after_bookmark_minus_lookback(emulator):
-    config = telnyx_config(emulator, page_size=20, lookback_window_minutes=240)
+def run_and_rerun(config: dict) -> tuple[TapRun, TapRun]:
+    """A run, then a run from its STATE, both succeeding."""
     first = run_tap(config)
     assert first.returncode == 0, first.stderr
-
     second = run_tap(config, state=first.final_state)
-
     assert second.returncode == 0, second.stderr
+    return first, second
+
+
+def test_rerun_emits_exactly_the_events_at_or_after_bookmark_minus_lookback(emulator):
+    first, second = run_and_rerun(telnyx_config(emulator, page_size=20, lookback_window_minutes=240))
+
     cutoff = parse(first.bookmark(TELNYX_AUDIT_EVENTS)) - dt.timedelta(minutes=240)
     expected = {e["id"] for e in events(emulator) if parse(e["created_at"]) >= cutoff}
     emitted = [record["id"] for record in second.records[TELNYX_AUDIT_EVENTS]]
@@ -35,13 +39,8 @@ def test_rerun_emits_exactly_the_events_at_or_after_bookmark_minus_lookback(emul
 
 
 def test_rereading_the_lookback_never_moves_the_bookmark_back(emulator):
-    config = telnyx_config(emulator, page_size=5, lookback_window_minutes=240)
-    first = run_tap(config)
-    assert first.returncode == 0, first.stderr
+    first, second = run_and_rerun(telnyx_config(emulator, page_size=5, lookback_window_minutes=240))
 
-    second = run_tap(config, state=first.final_state)
-
-    assert second.returncode == 0, second.stderr
     assert len(second.records[TELNYX_AUDIT_EVENTS]) > 5, "the lookback spans several pages"
     assert {bookmark(state) for state in second.states} == {first.bookmark(TELNYX_AUDIT_EVENTS)}
 

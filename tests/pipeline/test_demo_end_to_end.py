@@ -1,12 +1,17 @@
-"""`python3 dev.py demo` after set-up: a console a person reads (Meltano's lines, the tap's own
-lines, the warehouse summary), while the SDK's METRIC points go whole to output/metrics.jsonl.
+"""`python3 dev.py demo` after set-up, end to end: a console a person reads (Meltano's lines, the
+tap's own lines, the warehouse summary), while the SDK's METRIC points go whole to
+output/metrics.jsonl; and it ends with the OCSF export (README "Into a SIEM"): JSON lines per
+class in output/ocsf/, Security Lake's layout in output/security-lake/, and a summary naming each
+class, its count and where its files are.
 
-The demo's pipeline (`dev.demo_pipeline`, everything but the venv and plugin set-up) runs with the
-default data set, its own Meltano system database and its own output folder."""
+The demo's pipeline (`dev.demo_pipeline`, everything but the venv and plugin set-up) runs once for
+the whole file (it takes minutes), with the default data set, its own Meltano system database and
+its own output folder."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import typing as t
@@ -16,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.ocsf_schema import CLASSES
 from tests.meltano_helpers import ROOT, base_environment, install_plugins, one_meltano_run_at_a_time
 from tests.warehouses import DuckDBWarehouse
 
@@ -76,3 +82,27 @@ def test_metrics_jsonl_counts_every_record_loaded(demo):
 def test_metrics_jsonl_holds_every_kind_of_sdk_metric(demo):
     kinds = {point["metric"] for point in demo.metric_points()}
     assert {"record_count", "http_request_count", "http_request_duration", "sync_duration"} <= kinds
+
+
+def test_the_demo_writes_json_lines_per_class(demo):
+    for each in CLASSES:
+        lines = (demo.output / "ocsf" / f"{each.name}.jsonl").read_text().splitlines()
+        assert lines, each.name
+        assert {json.loads(line)["class_uid"] for line in lines} == {each.uid}
+
+
+def test_the_demo_writes_the_security_lake_layout(demo):
+    for each in CLASSES:
+        files = list(
+            (demo.output / "security-lake" / "ext" / each.source).glob("region=*/accountId=*/eventDay=*/*.parquet")
+        )
+        assert files, each.source
+
+
+def test_the_summary_names_each_class_its_count_and_files(demo):
+    header = next(line for line in demo.console if line.startswith("OCSF 1.1.0 events"))
+    assert str(demo.output / "ocsf") in header and str(demo.output / "security-lake") in header
+    for each in CLASSES:
+        count = len((demo.output / "ocsf" / f"{each.name}.jsonl").read_text().splitlines())
+        pattern = rf"^  {re.escape(each.caption)} \({each.uid}\) +{count} / {count} +{each.name}\.jsonl +{each.source}$"
+        assert any(re.match(pattern, line) for line in demo.console), each.caption
