@@ -3,7 +3,7 @@ limit around each attempt, and error messages that name stream, request, status 
 
 `HTTPStream` is the bottom of the base stream (client.py builds on it); what it decides that
 needs no stream is in plain functions here (`retry_after_seconds`, `retry_cause`, `backoff_waits`,
-`request_line`, `error_message`), each tested alone (tests/test_http_client_*.py).
+`request_line`, `error_message`), each tested alone (tests/tap/test_http_client_*.py).
 """
 
 from __future__ import annotations

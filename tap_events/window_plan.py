@@ -1,7 +1,7 @@
 """The window plan of one partition: from where to where it is read, and in which time windows.
 
 A plain function of the settings, the partition's bookmark and the clock (`plan_windows`), so that
-every rule is tested by calling it (tests/test_windows_arithmetic.py): the start is the bookmark
+every rule is tested by calling it (tests/unit/test_windows_arithmetic.py): the start is the bookmark
 minus `lookback_window_minutes` (never before `start_date`), or `start_date`, or `DEFAULT_HISTORY`
 before the run on a first run; where an API's retention is firm the start is moved inside it; the
 end is the run's start, or `end_date` if earlier; the windows are cut on multiples of their size
