@@ -439,7 +439,14 @@ class TimeWindowStream(TapEventsStream):
         if busy.estimate is not None and not self.day_granular_filter:
             shortest = max(MIN_PIECE, self.query_lead)
             count = range_piece_count(busy.estimate, end - start, shortest)
-            if count < len(bounds):  # else as busy as day windows hold: those, each split when busy
+            one_window = len(bounds) == 1 and not self.query_lead
+            if one_window:
+                # The probe was the plan's one window: cut it at once as a busy window is cut
+                # (`pieces_for`), rather than reading that window's first page again to split it.
+                # Not where each window's query starts `query_lead` early (Alerts): pieces of the
+                # query cut by `split_when_busy` share one lead, windows would each ask for theirs.
+                count = min(count, pieces_for(busy.estimate, self.max_concurrent_requests))
+            if one_window or count < len(bounds):  # else as busy as day windows hold: those, each split when busy
                 bounds = list(itertools.pairwise([start, *piece_bounds(start, end, count), end]))
         self.logger.debug(
             "%s: %s: the range from %s to %s holds more than a page: reading it as %d windows",
