@@ -120,7 +120,9 @@ class SeenRequest:
     url: str
     headers: dict[str, str]
     status: int = 0
+    #: When it arrived and when its answer was sent (`time.monotonic`): which requests overlapped.
     at: float = field(default_factory=time.monotonic)
+    answered: float = 0.0
 
 
 class Emulator:
@@ -275,6 +277,12 @@ class Emulator:
         )
         seen = SeenRequest(request.method, request.url, dict(handler.headers.items()))
         self.seen.append(seen)
+        try:
+            self._answer_seen(handler, request, seen)
+        finally:
+            seen.answered = time.monotonic()
+
+    def _answer_seen(self, handler: BaseHTTPRequestHandler, request: Request, seen: SeenRequest) -> None:
         with contextlib.ExitStack() as limits:
             try:
                 limit_headers = self._enter_limits(request, limits)

@@ -11,10 +11,10 @@ from importlib.resources import files
 from singer_sdk import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
+from tap_events.concurrency import InBackground, chunked, flattened
 from tap_events.errors import APIRequestError, PartitionNotFoundError
 from tap_events.http_client import HTTPStream
-from tap_events.probes_ahead import CONTEXT_KEY as AHEAD_KEY
-from tap_events.probes_ahead import Fetched, ProbesAhead, fetch, handed_over, partition_key
+from tap_events.partitions_ahead import Ahead, PartitionsAhead, partition_key
 from tap_events.record_sink import RecordSink
 from tap_events.responses import hand_out_records
 from tap_events.stop_policies import QueryStops
@@ -98,20 +98,20 @@ class TapEventsStream(HTTPStream, RecordSink):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        #: The first requests of the partitions read next, sent ahead (probes_ahead.py).
-        self.probes_ahead = ProbesAhead(self.max_concurrent_requests)
+        #: The partitions read next, read while this one is written (partitions_ahead.py).
+        self.partitions_ahead = PartitionsAhead(self.max_concurrent_requests)
         self._upcoming: list[Context] = []
         self._upcoming_index: dict[tuple[tuple[str, t.Any], ...], int] = {}
 
     def set_upcoming(self, contexts: Sequence[Context]) -> None:
-        """The partitions this stream reads next, in order (`ChildPartitionsTogether`): the first
-        requests of those after the one in hand are sent ahead (probes_ahead.py)."""
+        """The partitions this stream reads next, in order (`ChildPartitionsTogether`): those
+        after the one in hand are read ahead (partitions_ahead.py)."""
         self._upcoming = list(contexts)
         self._upcoming_index = {partition_key(context): index for index, context in enumerate(self._upcoming)}
 
     def following(self, context: Context | None) -> list[Context]:
-        """The partitions after this one whose first request may be sent now (none with one request
-        at a time); after the last one, the workers that sent them end."""
+        """The partitions after this one that may be read now (none with one request at a time);
+        after the last one, what was read ahead for none is dropped."""
         if self.max_concurrent_requests <= 1:
             return []
         if not self._upcoming and self.parent_stream_type is None and self.partitions:
@@ -120,37 +120,41 @@ class TapEventsStream(HTTPStream, RecordSink):
         if index is None:
             return []
         if index == len(self._upcoming) - 1:
-            self.probes_ahead.close()
+            self.partitions_ahead.close()
             return []
         return self._upcoming[index + 1 : index + 1 + self.max_concurrent_requests]
 
-    def listed_records(self, context: Context | None) -> Iterator[dict]:
-        """A list partition's records: its first page read ahead if it was, and the next
-        partitions' first pages sent meanwhile."""
-        planned = self.probes_ahead.take(context)
-        ahead = planned[1][0].get(AHEAD_KEY) if planned else None
+    def send_ahead(self, context: Context | None) -> None:
+        """The next partitions (`set_upcoming`, or a top-level stream's own `partitions`), up to
+        `max_concurrent_requests` of them, read while this one is written."""
         following = self.following(context)
         if following:
-            self.probes_ahead.send(following, self.list_ahead, self.read_list_ahead)
-        if ahead is not None:
-            return handed_over(ahead.result(), [])
-        return iter(self.request_records(context))
+            self.partitions_ahead.send(following, self.start_ahead)
 
-    def list_ahead(self, context: Context) -> tuple[None, list[Context]] | None:
+    def start_ahead(self, context: Context) -> Ahead | None:
+        """A later list partition's pages, read now (None for one whose credential was refused)."""
         if self.run_report.refused(self.credential_of(context)):
             return None
-        return None, [{**context, "probe": True}]
+        page_size = int(self.config.get("page_size", 1000))
+        ahead = Ahead()
+        ahead.items = InBackground(
+            lambda stopped: chunked(self.request_records(context), page_size, stopped), 2, "partition-ahead"
+        )
+        return ahead
 
-    def read_list_ahead(self, first: Context) -> Fetched:
-        """In a worker: a later list partition's first page (and a record more)."""
-        context = {key: value for key, value in first.items() if key != "probe"}
-        return fetch(iter(self.request_records(context)), [], int(self.config.get("page_size", 1000)) + 1)
+    def listed_records(self, context: Context | None) -> Iterator[dict]:
+        """A list partition's records, read ahead if they were; the next partitions are read meanwhile."""
+        ahead = self.partitions_ahead.take(context)
+        self.send_ahead(context)
+        if ahead is not None:
+            return flattened(ahead.items)
+        return iter(self.request_records(context))
 
     def partition_records(self, context: Context | None) -> Iterator[dict]:
         """Records of one partition; a partition deleted since it was listed is skipped, one that
         fails for good is reported and the others are still read."""
         if self.refused_earlier(context):
-            self.probes_ahead.take(context)
+            self.partitions_ahead.drop(context)
             return
         written = 0  # list streams are small: counted per record, added once
         try:

@@ -49,7 +49,7 @@ def _put(chunks: queue.Queue[t.Any], item: t.Any, stopped: threading.Event) -> b
     return False
 
 
-def _chunks(records: Iterable[T], size: int, stopped: threading.Event) -> Iterator[list[T]]:
+def chunked(records: Iterable[T], size: int, stopped: threading.Event) -> Iterator[list[T]]:
     """Records in lists of `size` (a page), each filled in C (`list.extend`, which keeps what it
     took before an exception); the stop flag is checked after each list, so a worker stops
     without asking for more than another page."""
@@ -227,21 +227,35 @@ def read_as_ready(
             while reads:
                 current = reads.pop()
                 try:
-                    for chunk in _chunks(read(current), chunk_size, stopped):
+                    for chunk in chunked(read(current), chunk_size, stopped):
                         yield index, current, chunk
                 except ReadInPieces as split:
                     reads.extend(reversed(split.pieces))
             yield index, window, None
         return
+    windows = list(windows)
     schedule: _Schedule[W] = _Schedule(windows, lead=2 * workers)
     ready: queue.Queue[t.Any] = queue.Queue(maxsize=chunks_buffered)
     demand = _Demand(workers)
+    threads: list[threading.Thread] = []
+    starting = threading.Lock()
+
+    def start_workers(count: int) -> None:
+        """Up to `count` more workers, never more than `workers`: a partition of one query (most
+        are) starts one thread, not `workers`; its pieces, if it splits, start the rest."""
+        with starting:
+            if stopped.is_set():
+                return
+            for _ in range(min(count, workers - len(threads))):
+                thread = threading.Thread(target=work, name=f"window-{len(threads)}", daemon=True)
+                threads.append(thread)  # before it can finish: the reader counts it as running
+                thread.start()
 
     def work() -> None:
         try:
             while (taken := schedule.take(stopped)) is not None:
                 index, window = taken
-                chunks = _chunks(read(window), chunk_size, stopped)
+                chunks = chunked(read(window), chunk_size, stopped)
                 try:
                     while True:
                         with demand.holding(stopped):  # from the request to the queue
@@ -252,6 +266,7 @@ def read_as_ready(
                                 return
                 except ReadInPieces as split:
                     schedule.split(index, split.pieces)
+                    start_workers(len(split.pieces))
                 whole = schedule.done(index)
                 if whole is not None and not _put(ready, (index, whole, None), stopped):
                     return
@@ -260,19 +275,17 @@ def read_as_ready(
         finally:
             _put(ready, _DONE, stopped)
 
-    threads = [threading.Thread(target=work, name=f"window-{number}", daemon=True) for number in range(workers)]
-    running = workers
+    finished = 0
     try:
-        for thread in threads:
-            thread.start()
-        while running:
+        start_workers(len(windows))
+        while finished < len(threads):
             try:
                 item = ready.get_nowait()
             except queue.Empty:
                 demand.starved()
                 item = ready.get()
             if item is _DONE:
-                running -= 1
+                finished += 1
             elif isinstance(item, BaseException):
                 raise item
             else:
@@ -282,7 +295,9 @@ def read_as_ready(
                     schedule.seen_whole(index)
     finally:
         stopped.set()  # stopped early (an error, SIGTERM) or done: release every worker
-        _join(threads)
+        with starting:  # no worker starts another after this
+            started = list(threads)
+        _join(started)
 
 
 def _join(threads: list[threading.Thread], seconds: float = 1.0) -> None:
@@ -293,32 +308,50 @@ def _join(threads: list[threading.Thread], seconds: float = 1.0) -> None:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-class _Feed(t.Generic[T]):
-    """One window read by a worker into a small bounded queue of chunks."""
+class InBackground(t.Generic[T]):
+    """The items of an iterable taken by a daemon thread into a small bounded queue, ahead of the
+    caller: a window read ahead (`read_ahead`), a later partition read while the current one is
+    written (partitions_ahead.py). An error is raised to the caller where it was met; `close`
+    stops the thread at its next item, and the iterable is closed (its own workers released)."""
 
-    def __init__(self, chunk_size: int, chunks_buffered: int) -> None:
-        self.chunks: queue.Queue[t.Any] = queue.Queue(maxsize=chunks_buffered)
-        self.chunk_size = chunk_size
+    def __init__(self, items: Callable[[threading.Event], Iterable[T]], buffered: int, name: str) -> None:
         self.stopped = threading.Event()
+        self._queue: queue.Queue[t.Any] = queue.Queue(maxsize=buffered)
+        self.thread = threading.Thread(target=self._fill, args=(items,), name=name, daemon=True)
+        self.thread.start()
 
-    def fill(self, records: Iterable[T]) -> None:
+    def _fill(self, make: Callable[[threading.Event], Iterable[T]]) -> None:
+        items = None
         try:
-            for chunk in _chunks(records, self.chunk_size, self.stopped):
-                if not _put(self.chunks, chunk, self.stopped):
+            items = make(self.stopped)
+            for item in items:
+                if not _put(self._queue, item, self.stopped):
                     return
-            _put(self.chunks, _DONE, self.stopped)
+            _put(self._queue, _DONE, self.stopped)
         except BaseException as exc:  # handed to the reading thread, which raises it
-            _put(self.chunks, exc, self.stopped)
+            _put(self._queue, exc, self.stopped)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     def __iter__(self) -> Iterator[T]:
         while True:
-            item = self.chunks.get()
+            item = self._queue.get()
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield from item
-            item.clear()  # taken: the worker holds the list too, not its records any more
+            yield item
+
+    def close(self) -> None:
+        self.stopped.set()
+
+
+def flattened(chunks: Iterable[list[T]]) -> Iterator[T]:
+    for chunk in chunks:
+        yield from chunk
+        chunk.clear()  # taken: the worker holds the list too, not its records any more
 
 
 def read_ahead(
@@ -335,16 +368,18 @@ def read_ahead(
             yield window, read(window)
         return
     upcoming = iter(windows)
-    pending: deque[tuple[W, _Feed[T]]] = deque()
+    pending: deque[tuple[W, InBackground[list[T]]]] = deque()
     threads: list[threading.Thread] = []
 
     def start(window: W) -> None:
-        feed: _Feed[T] = _Feed(chunk_size, chunks_buffered)
-        threads.append(threading.Thread(target=feed.fill, args=(read(window),), name="window", daemon=True))
+        records = read(window)
+        feed: InBackground[list[T]] = InBackground(
+            lambda stopped: chunked(records, chunk_size, stopped), chunks_buffered, "window"
+        )
+        threads.append(feed.thread)
         pending.append((window, feed))
-        threads[-1].start()
 
-    current: _Feed[T] | None = None
+    current: InBackground[list[T]] | None = None
     try:
         for window in upcoming:
             start(window)
@@ -352,7 +387,7 @@ def read_ahead(
                 break
         while pending:
             window, current = pending.popleft()
-            yield window, current
+            yield window, flattened(current)
             next_window = next(upcoming, None)
             if next_window is not None:
                 start(next_window)
@@ -360,5 +395,5 @@ def read_ahead(
         # Done, or stopped early (an error, SIGTERM): release every worker.
         for feed in [current, *(feed for _, feed in pending)]:
             if feed is not None:
-                feed.stopped.set()
+                feed.close()
         _join([thread for thread in threads if thread.is_alive()])

@@ -23,10 +23,9 @@ from tap_events.busy_windows import (
     range_piece_count,
 )
 from tap_events.client import TapEventsStream
-from tap_events.concurrency import ReadInPieces, WholeWindows, read_ahead, read_as_ready
+from tap_events.concurrency import InBackground, ReadInPieces, WholeWindows, read_ahead, read_as_ready
 from tap_events.errors import APIRequestError, PartitionNotFoundError
-from tap_events.probes_ahead import CONTEXT_KEY as AHEAD_KEY
-from tap_events.probes_ahead import Fetched, fetch, handed_over
+from tap_events.partitions_ahead import Ahead
 from tap_events.stop_policies import BusyRangeStop, BusyWindowStop
 from tap_events.timestamps import (
     CANONICAL_SHAPES,
@@ -39,14 +38,17 @@ from tap_events.timestamps import (
 from tap_events.window_plan import WindowPlan, WindowRules, oldest_kept, plan_windows, windows
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
-    from concurrent.futures import Future
+    from collections.abc import Callable, Iterable, Iterator
 
     import requests
     from singer_sdk.helpers.types import Context
 
     from tap_events.report import StreamProgress
     from tap_events.stop_policies import StopPolicy
+
+    #: What a partition's reading yields (`UnsortedWindowStream.partition_events`): a chunk of a
+    #: window's records, a window whole (records None), or the windows of a busy probe's range.
+    WindowEvent: t.TypeAlias = "tuple[int, Context, list[dict] | None] | Replanned"
 
 
 #: State key of a windowed partition: everything before it was read (windows read whole), whether
@@ -77,6 +79,12 @@ def _shown(record: dict, field: str) -> str:
     if field not in record:
         return "missing"
     return "null" if record[field] is None else repr(record[field])[:80]
+
+
+class Replanned(t.NamedTuple):
+    """A partition's probe was busy: the windows its range is read as, instead (`range_windows`)."""
+
+    windows: list[Context]
 
 
 class WindowProgress:
@@ -282,11 +290,7 @@ class TimeWindowStream(TapEventsStream):
         )
 
     def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
-        """The window's records (`read_kept`); a probe's first page held back (`held_until_whole_page`),
-        or what was read of it ahead of time (probes_ahead.py)."""
-        ahead: Future[Fetched] | None = window.get(AHEAD_KEY)
-        if ahead is not None:
-            return handed_over(ahead.result(), refused)
+        """The window's records (`read_kept`); a probe's first page held back (`held_until_whole_page`)."""
         records = self.read_kept(window, refused)
         return self.held_until_whole_page(records) if window.get("probe") else records
 
@@ -341,7 +345,7 @@ class TimeWindowStream(TapEventsStream):
         """The partition's windows, read by the strategy (`read_windows`); a partition that fails
         ends with its STATE claiming only records written (`rewind_to_committed`)."""
         if self.refused_earlier(context):
-            self.probes_ahead.take(context)  # read ahead, if it was: dropped
+            self.partitions_ahead.drop(context)  # read ahead, if it was: dropped
             return
         read_before = self.read_before(context)
         refused: list[tuple[dt.datetime, dt.datetime]] = []
@@ -503,48 +507,13 @@ class TimeWindowStream(TapEventsStream):
     def read_range(
         self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
     ) -> Iterator[list[dict]]:
-        """The plan's probe (or windows), and when the probe is busy, the windows of its range;
-        the next partitions' probes are sent meanwhile (`send_probes_ahead`)."""
-        planned = self.probes_ahead.take(context)
-        if planned is None:
-            planned = self.plan_reads(context)
-        _, reads = planned
-        self.send_probes_ahead(context)
-        self.progress.add_windows(len(reads))
-        try:
-            yield from self.read_planned(context, reads, refused)
-        except BusyRange as busy:
-            reads = self.range_windows(busy)
-            self.progress.add_windows(len(reads) - 1)
-            yield from self.read_planned(context, reads, refused)
+        """The strategy: the plan's probe (or windows), and when the probe is busy the windows of
+        its range, read, written and committed."""
+        raise NotImplementedError
 
     def plan_reads(self, context: Context | None) -> tuple[WindowPlan, list[Context]]:
         plan = self.window_plan(context)
         return plan, self.window_contexts(context, plan)
-
-    def send_probes_ahead(self, context: Context | None) -> None:
-        """The probes of the next partitions (`set_upcoming`, or a top-level stream's own
-        `partitions`), up to `max_concurrent_requests` of them ahead of this one."""
-        following = self.following(context)
-        if following:
-            self.probes_ahead.send(following, self.plan_ahead, self.read_ahead_of_time)
-
-    def plan_ahead(self, context: Context) -> tuple[WindowPlan, list[Context]] | None:
-        """A later partition's plan, made now (None for one whose credential was refused)."""
-        if self.run_report.refused(self.credential_of(context)):
-            return None
-        return self.plan_reads(context)
-
-    def read_ahead_of_time(self, probe: Context) -> Fetched:
-        """In a worker: a later partition's probe, up to its first page and a record more."""
-        refused: list[tuple[dt.datetime, dt.datetime]] = []
-        return fetch(iter(self.read_window(probe, refused)), refused, self.page_size + 2)
-
-    def read_planned(
-        self, context: Context | None, windows: list[Context], refused: list[tuple[dt.datetime, dt.datetime]]
-    ) -> Iterator[list[dict]]:
-        """The strategy: windows read, written and committed."""
-        raise NotImplementedError
 
 
 class UnsortedWindowStream(TimeWindowStream):
@@ -564,20 +533,77 @@ class UnsortedWindowStream(TimeWindowStream):
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         """The newest value of each window is kept in `read_windows` and promoted in `commit_windows`."""
 
+    #: Events of a partition held by a partition read ahead, at most (each holds a page at most).
+    EVENTS_AHEAD: t.ClassVar[int] = 4
+
     @override
-    def read_planned(
-        self, context: Context | None, windows: list[Context], refused: list[tuple[dt.datetime, dt.datetime]]
+    def read_range(
+        self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
     ) -> Iterator[list[dict]]:
+        """The partition's events, read now or ahead of time (partitions_ahead.py), written in
+        turn; the next partitions are read meanwhile (`send_ahead`)."""
+        ahead = self.partitions_ahead.take(context)
+        if ahead is None:
+            reads = self.plan_reads(context)[1]
+            events: Iterable[WindowEvent] = self.partition_events(reads, refused)
+        else:
+            reads, events = ahead.reads, ahead.items
+        self.send_ahead(context)
+        try:
+            yield from self.write_events(context, reads, events)
+        finally:
+            if ahead is not None:
+                ahead.items.close()
+                refused.extend(ahead.refused)
+
+    @override
+    def start_ahead(self, context: Context) -> Ahead | None:
+        """A later partition planned now (plans read the state), its events read by a thread."""
+        if self.run_report.refused(self.credential_of(context)):
+            return None
+        ahead = Ahead(self.plan_reads(context)[1])
+        ahead.items = InBackground(
+            lambda _: self.partition_events(ahead.reads, ahead.refused, lambda: self.partitions_ahead.busy_turn(ahead)),
+            self.EVENTS_AHEAD,
+            "partition-ahead",
+        )
+        return ahead
+
+    def partition_events(
+        self,
+        reads: list[Context],
+        refused: list[tuple[dt.datetime, dt.datetime]],
+        busy_turn: Callable[[], bool] | None = None,
+    ) -> Iterator[WindowEvent]:
+        """The partition's windows as they are read (`read_as_ready`), in any thread; a busy probe
+        (`BusyRange`) is followed by its range's windows (`Replanned`), then their events. A
+        partition read ahead reads a busy range's windows on its `busy_turn` (partitions_ahead.py)."""
+        read = functools.partial(self.read_window, refused=refused)
+        size = int(self.config.get("page_size", 1000))
+        try:
+            yield from read_as_ready(reads, read, workers=self.max_concurrent_requests, chunk_size=size)
+        except BusyRange as busy:
+            windows = self.range_windows(busy)
+            yield Replanned(windows)
+            if busy_turn is None or busy_turn():
+                yield from read_as_ready(windows, read, workers=self.max_concurrent_requests, chunk_size=size)
+
+    def write_events(
+        self, context: Context | None, windows: list[Context], events: Iterable[WindowEvent]
+    ) -> Iterator[list[dict]]:
+        """Each page's records inside its window, written; STATE as windows become whole from
+        the oldest on (`commit_windows`)."""
         key, precision = self.replication_key or "", self.timestamp_precision
         shape, nines, placed = CANONICAL_SHAPES[precision], DIGITS_TO_NINES, placed_timestamp
         progress = WindowProgress()
         lines, report, partition = self.progress, self.run_report, self.describe_partition(context)
-        for index, window, records in read_as_ready(
-            windows,
-            functools.partial(self.read_window, refused=refused),
-            workers=self.max_concurrent_requests,
-            chunk_size=self.config.get("page_size", 1000),
-        ):
+        lines.add_windows(len(windows))
+        for event in events:
+            if isinstance(event, Replanned):  # the probe was busy: its range is these windows
+                windows, progress = event.windows, WindowProgress()
+                lines.add_windows(len(windows) - 1)
+                continue
+            index, window, records = event
             if records is None:
                 self.commit_windows(context, progress, index, windows)
                 lines.window_whole()
@@ -760,9 +786,22 @@ class SortedWindowStream(TimeWindowStream):
         return self.read_range(context, refused)
 
     @override
+    def read_range(
+        self, context: Context | None, refused: list[tuple[dt.datetime, dt.datetime]]
+    ) -> Iterator[list[dict]]:
+        _, reads = self.plan_reads(context)
+        self.progress.add_windows(len(reads))
+        try:
+            yield from self.read_planned(context, reads, refused)
+        except BusyRange as busy:
+            reads = self.range_windows(busy)
+            self.progress.add_windows(len(reads) - 1)
+            yield from self.read_planned(context, reads, refused)
+
     def read_planned(
         self, context: Context | None, windows: list[Context], refused: list[tuple[dt.datetime, dt.datetime]]
     ) -> Iterator[list[dict]]:
+        """Windows read ahead and written in order, a page at a time: STATE after each."""
         committed = self._committed
         key, primary_key = self.replication_key or "", self.primary_keys[0]
         newest: dt.datetime | None = None

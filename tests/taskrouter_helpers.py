@@ -11,11 +11,12 @@ import requests
 
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from emulator.taskrouter import TaskRouterAPI
-from tests.common import TASKROUTER_EVENTS
+from tests.common import TASKROUTER_EVENTS, bookmark_of
 from tests.tap_runner import catalog_selecting
 
 if t.TYPE_CHECKING:
     from emulator import Emulator
+    from tests.tap_runner import TapRun
 
 
 def taskrouter_api(emulator: Emulator) -> TaskRouterAPI:
@@ -74,3 +75,18 @@ def catalog(*streams: str) -> dict[str, t.Any]:
 def partition(workspace_sid: str, account_sid: str = DEFAULT_ACCOUNT_SID) -> dict[str, str]:
     """The STATE context of one workspace's events."""
     return {"account_sid": account_sid, "workspace_sid": workspace_sid}
+
+
+def assert_state_claims_only_written(run: TapRun, emulator: Emulator) -> None:
+    """No STATE message claims an event of any workspace (by its bookmark) before that event's
+    RECORD was written."""
+    by_workspace = events_by_workspace(emulator)
+    written: set[str] = set()
+    for message in run.messages:
+        if message["type"] == "RECORD" and message["stream"] == TASKROUTER_EVENTS:
+            written.add(message["record"]["sid"])
+        elif message["type"] == "STATE":
+            for workspace, events in by_workspace.items():
+                claimed = bookmark_of(message["value"], TASKROUTER_EVENTS, partition(workspace)) or ""
+                unwritten = [e for e in events if e["event_date"] <= claimed and e["sid"] not in written]
+                assert not unwritten, "STATE claimed events not yet written"

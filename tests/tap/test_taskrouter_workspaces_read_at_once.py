@@ -6,9 +6,14 @@ they are written."""
 from __future__ import annotations
 
 from emulator import Emulator
-from tests.common import TASKROUTER_EVENTS, assert_each_once, bookmark_of
+from tests.common import TASKROUTER_EVENTS, assert_each_once
 from tests.tap_runner import run_tap
-from tests.taskrouter_helpers import all_event_sids, catalog, events_by_workspace, events_requests, partition
+from tests.taskrouter_helpers import (
+    all_event_sids,
+    assert_state_claims_only_written,
+    catalog,
+    events_requests,
+)
 
 WORKERS = 4
 
@@ -26,12 +31,28 @@ def test_sparse_workspaces_are_read_at_once_within_the_accounts_limit():
         emitted = [record["sid"] for record in run.records[TASKROUTER_EVENTS]]
         assert_each_once(emitted, "event")
         assert set(emitted) == all_event_sids(emulator)
-        written: set[str] = set()
-        for message in run.messages:
-            if message["type"] == "RECORD" and message["stream"] == TASKROUTER_EVENTS:
-                written.add(message["record"]["sid"])
-            elif message["type"] == "STATE":
-                for workspace, events in events_by_workspace(emulator).items():
-                    claimed = bookmark_of(message["value"], TASKROUTER_EVENTS, partition(workspace)) or ""
-                    unwritten = [e for e in events if e["event_date"] <= claimed and e["sid"] not in written]
-                    assert not unwritten, "STATE claimed events not yet written"
+        assert_state_claims_only_written(run, emulator)
+
+
+def test_a_busy_workspaces_windows_are_read_while_the_one_before_is_still_being_read():
+    """A workspace whose range holds several pages is read as windows; those of the next
+    workspace are read at the same time (sharing the account's limit), not after it is written."""
+    with Emulator(taskrouter_workspaces=3, taskrouter_events=60, taskrouter_days=20) as emulator:
+        emulator.latency = 0.15
+        config = emulator.tap_config(telnyx_api_key=None, max_concurrent_requests=WORKERS, page_size=10)
+
+        run = run_tap(config, catalog=catalog(TASKROUTER_EVENTS))
+
+        assert run.returncode == 0, run.stderr
+        assert emulator.peak_in_flight <= WORKERS
+        written_order = list(dict.fromkeys(record["workspace_sid"] for record in run.records[TASKROUTER_EVENTS]))
+        first, second = (
+            [seen for seen in emulator.seen if f"/Workspaces/{sid}/Events" in seen.url] for sid in written_order[:2]
+        )
+        assert len(first) > 2 and len(second) > 2, "each workspace is read as windows"
+        first_done = max(seen.answered for seen in first)
+        assert any(seen.at < first_done for seen in second[1:]), "the second workspace's windows waited"
+        emitted = [record["sid"] for record in run.records[TASKROUTER_EVENTS]]
+        assert_each_once(emitted, "event")
+        assert set(emitted) == all_event_sids(emulator)
+        assert_state_claims_only_written(run, emulator)
