@@ -5,7 +5,7 @@ The SDK syncs a child stream once per parent record, as the parent's loop meets 
 (TaskRouter workspaces, Serverless environments) are read one after another. Here the parent
 collects its children's contexts while it writes its records, and once the top of the tree is
 written, syncs each child over all of them, one level after another; a child stream that reads
-its partitions' first queries ahead (`TimeWindowStream.set_upcoming`, probes_ahead.py) is told
+its partitions ahead (`TapEventsStream.set_upcoming`, partitions_ahead.py) is told
 which partitions come. Each partition is still synced by the SDK's own `sync(context)`, so its
 SCHEMA, STATE and record loop are as before.
 """
