@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import heapq
+import itertools
 import json
 import threading
 import time
@@ -87,19 +89,23 @@ def whole_answer_seconds(timeout: t.Any) -> float | None:
 class _Watchdog:
     """Calls `expire` (shutting the answer's connection) unless cancelled within `seconds`.
 
-    The timer may fall due just as the read returns a complete answer: once `cancel` has run it
-    does nothing, and `expire` failing (urllib3 refuses to shut a connection already back in the
-    pool) means the answer was complete, so only an `expire` that ran marks the answer expired.
+    Armed on the process's one watchdog thread (`_Watchdogs`), not a thread of its own: a
+    `threading.Timer` per request started a thread for every page (about 130 µs of CPU each).
+    The deadline may fall due just as the read returns a complete answer: once `cancel` has run
+    it does nothing, and `expire` failing (urllib3 refuses to shut a connection already back in
+    the pool) means the answer was complete, so only an `expire` that ran marks the answer expired.
     """
+
+    __slots__ = ("_done", "_expire", "_lock", "expired", "fired")
 
     def __init__(self, expire: t.Callable[[], None], seconds: float) -> None:
         self.expired = False
+        #: Set by the watchdog thread once it has called `_fire` (`wait_fired`).
+        self.fired = False
         self._expire = expire
         self._lock = threading.Lock()
         self._done = False
-        self._timer = threading.Timer(max(0.0, seconds), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        _WATCHDOGS.arm(self, time.monotonic() + max(0.0, seconds))
 
     def _fire(self) -> None:
         with self._lock:
@@ -111,11 +117,82 @@ class _Watchdog:
                 self.expired = True
 
     def cancel(self) -> None:
-        """The read has returned: from now on the timer does nothing. Returns once a shutdown
-        under way has run, so that `expired` is then final."""
+        """The read has returned: from now on the deadline does nothing. Returns once a shutdown
+        under way has run, so that `expired` is then final. Its heap entry is dropped later, by
+        the watchdog thread or when the heap is compacted: cancelling costs no heap work."""
         with self._lock:
             self._done = True
-        self._timer.cancel()
+
+    def wait_fired(self, timeout: float | None = None) -> bool:
+        """Whether the watchdog thread has fired this watchdog (called `_fire` at its deadline; one
+        cancelled before is dropped, never fired), waiting up to `timeout` seconds for it: how a
+        test waits for a deadline to pass, as it used to join the Timer's thread."""
+        return _WATCHDOGS.wait_fired(self, timeout)
+
+
+class _Watchdogs:
+    """The one daemon thread of the process that fires every `_Watchdog` when its deadline falls
+    due: a heap of (deadline, order, watchdog), the thread woken by a Condition only when a new
+    deadline is the earliest (deadlines are mostly armed in order, so mostly it is not).
+
+    Arming is a push on the heap (O(log n)), with no thread started; cancelling only marks the
+    watchdog done. Entries of cancelled watchdogs are dropped when they reach the top, and the
+    whole heap compacted once it has doubled since the last compaction, so it holds about the
+    watchdogs armed within one `request_timeout_seconds`, at most. `_fire` runs outside the
+    heap's lock: a slow shutdown delays other deadlines, never a request arming its own.
+    """
+
+    #: The heap is compacted (cancelled entries dropped) once it holds this many, or twice the last count.
+    COMPACT_AT = 64
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._fired = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._order = itertools.count()
+        self._compact_at = self.COMPACT_AT
+        self._thread: threading.Thread | None = None
+
+    def arm(self, watchdog: _Watchdog, deadline: float) -> None:
+        with self._changed:
+            if self._thread is None or not self._thread.is_alive():  # first use, or a forked child
+                self._thread = threading.Thread(target=self._run, name="answer-watchdog", daemon=True)
+                self._thread.start()
+            heap = self._heap
+            if len(heap) >= self._compact_at:
+                heap[:] = [entry for entry in heap if not entry[2]._done]
+                heapq.heapify(heap)
+                self._compact_at = max(self.COMPACT_AT, 2 * len(heap))
+            heapq.heappush(heap, (deadline, next(self._order), watchdog))
+            if heap[0][2] is watchdog:
+                self._changed.notify()
+
+    def wait_fired(self, watchdog: _Watchdog, timeout: float | None) -> bool:
+        with self._fired:
+            return self._fired.wait_for(lambda: watchdog.fired, timeout)
+
+    def _run(self) -> None:
+        heap = self._heap
+        with self._changed:
+            while True:
+                while heap and heap[0][2]._done:  # cancelled: nothing to fire
+                    heapq.heappop(heap)
+                now = time.monotonic()
+                if not heap or heap[0][0] > now:
+                    self._changed.wait(heap[0][0] - now if heap else None)
+                    continue
+                watchdog = heapq.heappop(heap)[2]
+                self._changed.release()
+                try:
+                    watchdog._fire()
+                finally:
+                    self._changed.acquire()
+                with self._fired:
+                    watchdog.fired = True
+                    self._fired.notify_all()
+
+
+_WATCHDOGS = _Watchdogs()
 
 
 def _raise_if_expired(watchdog: _Watchdog | None, response: requests.Response, bound: float | None) -> None:

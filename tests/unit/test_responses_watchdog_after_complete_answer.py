@@ -15,7 +15,7 @@ FAR = 3600.0
 
 
 def test_a_watchdog_cancelled_before_it_fires_does_nothing():
-    """The timer thread had passed the Timer's own cancel check when the read returned."""
+    """The watchdog thread had taken the watchdog off its heap when the read returned."""
     shut = []
     watchdog = _Watchdog(lambda: shut.append(True), FAR)
     watchdog.cancel()
@@ -33,7 +33,7 @@ def test_a_connection_already_released_is_no_expiry_and_no_traceback():
         raise RuntimeError("Cannot shutdown as connection has already been released to the pool")
 
     watchdog = _Watchdog(released_to_the_pool, 0.0)
-    watchdog._timer.join(timeout=10)
+    watchdog.wait_fired(timeout=10)
     assert attempts == [True]
     assert watchdog.expired is False
 
@@ -43,14 +43,14 @@ def test_a_shutdown_with_no_socket_left_is_no_expiry():
         raise ValueError("Cannot shutdown socket as self._sock_shutdown is not set")
 
     watchdog = _Watchdog(no_socket, 0.0)
-    watchdog._timer.join(timeout=10)
+    watchdog.wait_fired(timeout=10)
     assert watchdog.expired is False
 
 
 def test_an_answer_still_arriving_is_shut_and_expired():
     shut = threading.Event()
     watchdog = _Watchdog(shut.set, 0.0)
-    watchdog._timer.join(timeout=10)
+    watchdog.wait_fired(timeout=10)
     assert shut.is_set()
     assert watchdog.expired is True
     watchdog.cancel()
@@ -85,3 +85,17 @@ def test_a_read_cut_by_the_shutdown_is_a_timeout_before_the_shutdown_has_returne
     release.set()
     reader.join(10)
     assert outcome == [requests.exceptions.ReadTimeout]
+
+
+def test_every_watchdog_is_fired_by_one_thread_an_earlier_deadline_first():
+    """Arming starts no thread: one watchdog thread holds every deadline, and a deadline armed
+    after a far one wakes it (a heap of deadlines, not a queue in the order armed)."""
+    far = [_Watchdog(lambda: None, FAR) for _ in range(200)]
+    shut = threading.Event()
+    near = _Watchdog(shut.set, 0.0)
+    assert near.wait_fired(timeout=10)
+    assert shut.is_set() and near.expired is True
+    assert [thread.name for thread in threading.enumerate()].count("answer-watchdog") == 1
+    for watchdog in far:
+        watchdog.cancel()
+    assert not any(watchdog.fired or watchdog.expired for watchdog in far)
