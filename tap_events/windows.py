@@ -14,6 +14,7 @@ from typing_extensions import override
 
 from tap_events.api_clock import CONTEXT_KEY, FirstAnswer
 from tap_events.busy_windows import (
+    BOUNDARY_REACH,
     MIN_PIECE,
     BusyRange,
     BusyWindow,
@@ -61,6 +62,17 @@ READ_THROUGH = "read_through"
 #: A partition without a bookmark (it never held a record) starts its next run there, minus the
 #: lookback: it costs one request per run, and a machine clock running ahead of the API's loses nothing.
 API_READ_THROUGH = "read_through_api_clock"
+
+
+#: Context key of a window whose first page was its probe's: the pieces it is read as (`range_windows`).
+PIECES_KEY = "read_in_pieces"
+
+
+def _in_pieces(pieces: list[Context]) -> Iterator[dict]:
+    """No record and no request: `ReadInPieces` where the window's reader takes its first record,
+    as after a busy first page."""
+    yield from ()
+    raise ReadInPieces(pieces)
 
 
 def merge_ranges(ranges: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -447,8 +459,8 @@ class TimeWindowStream(TapEventsStream):
             if one_window:
                 # The probe was the plan's one window: cut it at once as a busy window is cut
                 # (`pieces_for`), rather than reading that window's first page again to split it.
-                # Not where each window's query starts `query_lead` early (Alerts): pieces of the
-                # query cut by `split_when_busy` share one lead, windows would each ask for theirs.
+                # Not where each window's query starts `query_lead` early (Alerts): windows would
+                # each ask for theirs; `UnsortedWindowStream.range_windows` cuts that query instead.
                 count = min(count, pieces_for(busy.estimate, self.max_concurrent_requests))
             if one_window or count < len(bounds):  # else as busy as day windows hold: those, each split when busy
                 bounds = list(itertools.pairwise([start, *piece_bounds(start, end, count), end]))
@@ -638,7 +650,11 @@ class UnsortedWindowStream(TimeWindowStream):
 
     @override
     def read_window(self, window: Context, refused: list[tuple[dt.datetime, dt.datetime]]) -> Iterator[dict]:
-        """A window whose first page links another is read as pieces (busy_windows.py)."""
+        """A window whose first page links another is read as pieces (busy_windows.py), at once
+        when that page was its probe's (`range_windows`)."""
+        pieces: list[Context] | None = window.get(PIECES_KEY)
+        if pieces is not None:
+            return _in_pieces(pieces)
         records = super().read_window(window, refused)
         if window.get("split_if_busy"):
             records = self.split_when_busy(records)
@@ -654,6 +670,21 @@ class UnsortedWindowStream(TimeWindowStream):
         if self.splits_busy_windows:
             policies.append(BusyWindowStop(int(self.config["page_size"])))
         return policies
+
+    @override
+    def range_windows(self, busy: BusyRange) -> list[Context]:
+        """A busy probe that was its plan's one window, where that window's query starts `query_lead`
+        early (Alerts) or its first page tells nothing of its size: the probe was the window's own
+        query, so the window is read at once as the pieces `split_when_busy` would cut it into after
+        reading that first page again (`busy_pieces`: one lead, one `SplitLedger`, the window whole
+        only when every piece is), which `read_window` hands out without a request."""
+        context = {key: value for key, value in busy.context.items() if key != "probe"}
+        start, end = context["window_start"], context["window_end"]
+        if (self.query_lead or busy.estimate is None) and len(list(windows(start, end, self.window_size))) == 1:
+            window = self.window_context(context, start, end)
+            if window["split_if_busy"] and window["query_end"] - window["query_start"] > BOUNDARY_REACH:
+                return [{**window, PIECES_KEY: self.busy_pieces(BusyWindow(window, busy.estimate))}]
+        return super().range_windows(busy)
 
     def split_when_busy(self, records: Iterator[dict]) -> Iterator[dict]:
         """The records, or `ReadInPieces` after the first page of a busy query, whose records are
