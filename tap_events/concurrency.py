@@ -295,6 +295,8 @@ def read_as_ready(
                     schedule.seen_whole(index)
     finally:
         stopped.set()  # stopped early (an error, SIGTERM) or done: release every worker
+        with schedule.changed:
+            schedule.changed.notify_all()  # now, not at the next poll of those waiting for a window
         with starting:  # no worker starts another after this
             started = list(threads)
         _join(started)

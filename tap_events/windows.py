@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import itertools
 import logging
+import operator
 import sys
 import typing as t
 from functools import cached_property
@@ -636,7 +637,7 @@ class UnsortedWindowStream(TimeWindowStream):
                     record[key] = value
                 if low <= value < high:
                     page.append(record)
-            newest = max((record[key] for record in page), default=None)
+            newest = max(map(operator.itemgetter(key), page), default=None)
             if unplaced:
                 page += self.emit_unplaced(context, unplaced)
             if page:
