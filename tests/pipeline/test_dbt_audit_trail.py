@@ -36,7 +36,7 @@ from tests.meltano_helpers import (
     meltano_env,
     small_emulator,
 )
-from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.postgres_cluster import PostgresCluster
 from tests.warehouses import DuckDBWarehouse, PostgresWarehouse
 
 #: The event streams `activity` is built from, with their primary key and provider.
@@ -68,12 +68,6 @@ class AuditTrail:
     first: Snapshot
     added: dict[str, str]
     second: Snapshot
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    with PostgresCluster(require_postgres()) as cluster:
-        yield cluster
 
 
 def snapshot(warehouse: DuckDBWarehouse | PostgresWarehouse) -> Snapshot:

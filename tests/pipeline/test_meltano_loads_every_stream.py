@@ -29,7 +29,7 @@ from tests.meltano_helpers import (
     start_date,
     streams_for,
 )
-from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.postgres_cluster import PostgresCluster
 from tests.warehouses import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 
@@ -40,12 +40,6 @@ class Loaded:
     emulator: Emulator
     since: dt.datetime
     expected: dict[str, set[Key]]
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    with PostgresCluster(require_postgres()) as cluster:
-        yield cluster
 
 
 def warehouse_for(loader: str, home: Path, request: pytest.FixtureRequest) -> tuple[Warehouse, dict[str, str]]:

@@ -36,7 +36,7 @@ from tests.meltano_helpers import (
     start_date,
     streams_for,
 )
-from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.postgres_cluster import PostgresCluster
 from tests.warehouses import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 
@@ -60,12 +60,6 @@ class Reruns:
     added: dict[str, Key]
     second: Snapshot
     state_rows: list[str]
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    with PostgresCluster(require_postgres()) as cluster:
-        yield cluster
 
 
 def snapshot(run: MeltanoRun, warehouse: Warehouse, state_id: str, env: dict[str, str]) -> Snapshot:

@@ -40,7 +40,7 @@ from tests.meltano_helpers import (
     meltano_env,
     small_emulator,
 )
-from tests.postgres_cluster import PostgresCluster, require_postgres
+from tests.postgres_cluster import PostgresCluster
 from tests.warehouses import DuckDBWarehouse, PostgresWarehouse
 
 UTILITY = {"target-duckdb": "dbt-duckdb", "target-postgres": "dbt-postgres"}
@@ -70,12 +70,6 @@ class Pipeline:
     added: dict[str, str]  # the source key of the new record, per OCSF stream
     second: Run
     third: Run
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    with PostgresCluster(require_postgres()) as cluster:
-        yield cluster
 
 
 def model_events(warehouse: DuckDBWarehouse | PostgresWarehouse) -> Events:
