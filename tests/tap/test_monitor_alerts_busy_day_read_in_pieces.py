@@ -14,14 +14,26 @@ from tests.monitor_helpers import alerts_of, midnight, monitor_api
 from tests.tap_runner import catalog_selecting, run_tap
 
 
-def _query_starts(emulator) -> set[str]:
-    """The StartDate of every first-page Alerts request."""
-    starts = set()
+def _first_pages(emulator) -> list[tuple[str, str]]:
+    """(StartDate, EndDate) of every first-page Alerts request, in the order they arrived."""
+    ranges = []
     for seen in emulator.seen:
         query = parse_qs(urlsplit(seen.url).query)
         if "/v1/Alerts" in seen.url and "PageToken" not in query and "Page" not in query:
-            starts.update(query.get("StartDate", []))
-    return starts
+            ranges.append((query["StartDate"][0], query["EndDate"][0]))
+    return ranges
+
+
+def _read_every_alert_once(emulator, day: dt.datetime) -> None:
+    """The day read with pages of 100: the run succeeds and emits each of the day's alerts once."""
+    config = emulator.tap_config(telnyx_api_key=None, start_date=iso(day), end_date=iso(midnight(0)), page_size=100)
+
+    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
+
+    assert run.returncode == 0, run.stderr
+    emitted = [record["sid"] for record in run.records[MONITOR_ALERTS]]
+    assert_each_once(emitted, "alert")
+    assert set(emitted) == {alert["sid"] for alert in alerts_of(emulator)}
 
 
 def test_a_busy_day_of_alerts_is_read_by_several_queries_and_each_alert_is_emitted_once(alerts_emulator):
@@ -31,33 +43,16 @@ def test_a_busy_day_of_alerts_is_read_by_several_queries_and_each_alert_is_emitt
     dense_from = day + dt.timedelta(hours=23, minutes=30)
     moments += [dense_from + dt.timedelta(seconds=s, milliseconds=100 * n) for s in range(500) for n in range(3)]
     monitor_api(alerts_emulator).add_alerts(moments)
-    config = alerts_emulator.tap_config(
-        telnyx_api_key=None, start_date=iso(day), end_date=iso(midnight(0)), page_size=100
-    )
 
-    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
+    _read_every_alert_once(alerts_emulator, day)
 
-    assert run.returncode == 0, run.stderr
-    emitted = [record["sid"] for record in run.records[MONITOR_ALERTS]]
-    assert_each_once(emitted, "alert")
-    assert set(emitted) == {alert["sid"] for alert in alerts_of(alerts_emulator)}
-    starts = _query_starts(alerts_emulator)
+    starts = {start for start, _ in _first_pages(alerts_emulator)}
     assert len(starts) > 2, "the day was paged through, not read in pieces"
     busy_seconds = {
         alert[field] for alert in alerts_of(alerts_emulator) for field in ("date_created", "date_generated")
     }
     assert starts & busy_seconds, "no query began on a second holding alerts: the test does not test the boundaries"
     assert monitor_api(alerts_emulator).alerts_refused == 0
-
-
-def _first_pages(emulator) -> list[tuple[str, str]]:
-    """(StartDate, EndDate) of every first-page Alerts request, in the order they arrived."""
-    ranges = []
-    for seen in emulator.seen:
-        query = parse_qs(urlsplit(seen.url).query)
-        if "/v1/Alerts" in seen.url and "PageToken" not in query and "Page" not in query:
-            ranges.append((query["StartDate"][0], query["EndDate"][0]))
-    return ranges
 
 
 def test_a_busy_day_of_alerts_costs_its_first_page_once_then_its_pieces(alerts_emulator):
@@ -69,16 +64,9 @@ def test_a_busy_day_of_alerts_costs_its_first_page_once_then_its_pieces(alerts_e
     monitor_api(alerts_emulator).add_alerts(
         sorted(day + dt.timedelta(milliseconds=rng.randrange(86_400_000)) for _ in range(1_200))
     )
-    config = alerts_emulator.tap_config(
-        telnyx_api_key=None, start_date=iso(day), end_date=iso(midnight(0)), page_size=100
-    )
 
-    run = run_tap(config, catalog=catalog_selecting(config, [MONITOR_ALERTS]))
+    _read_every_alert_once(alerts_emulator, day)
 
-    assert run.returncode == 0, run.stderr
-    emitted = [record["sid"] for record in run.records[MONITOR_ALERTS]]
-    assert_each_once(emitted, "alert")
-    assert set(emitted) == {alert["sid"] for alert in alerts_of(alerts_emulator)}
     whole_day = (iso(day - dt.timedelta(minutes=60)), iso(midnight(0)))  # the default buffering lead
     first_pages = _first_pages(alerts_emulator)
     assert first_pages.count(whole_day) == 1, "the day's first page was read more than once"
