@@ -10,6 +10,11 @@ import requests
 from emulator import Emulator
 from emulator.monitor import MonitorAPI
 from emulator.server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from tests.common import MONITOR_EVENTS, assert_each_once, twilio_config
+from tests.tap_runner import catalog_selecting
+
+if t.TYPE_CHECKING:
+    from tests.tap_runner import TapRun
 
 
 def midnight(days_ago: int) -> dt.datetime:
@@ -45,3 +50,17 @@ def _get(emulator: Emulator, path: str, params: dict[str, t.Any]) -> requests.Re
     return requests.get(
         f"{emulator.base_url}{path}", params=params, auth=(DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN), timeout=30
     )
+
+
+def events_only_settings(emulator: Emulator, **overrides: t.Any) -> tuple[dict[str, t.Any], dict[str, t.Any]]:
+    """Settings that read Monitor Events alone (`twilio_config` with `overrides`), and their catalog."""
+    config = twilio_config(emulator, **overrides)
+    return config, catalog_selecting(config, [MONITOR_EVENTS])
+
+
+def assert_every_event_once(emulator: Emulator, run: TapRun) -> None:
+    """The run succeeded and emitted each of the emulator's Monitor Events exactly once."""
+    assert run.returncode == 0, run.stderr
+    sids = [record["sid"] for record in run.records[MONITOR_EVENTS]]
+    assert_each_once(sids, "record")
+    assert set(sids) == {event["sid"] for event in events_of(emulator)}

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.common import MONITOR_EVENTS, twilio_config
-from tests.monitor_helpers import events_of
-from tests.tap_runner import catalog_selecting, tap_arguments
+from tests.monitor_helpers import events_of, events_only_settings
+from tests.tap_runner import tap_arguments
 
 #: The target dies after this many records, of the default data set's 600 Monitor Events.
 RECORDS_BEFORE_DYING = 150
@@ -58,8 +57,7 @@ def run_pipeline(directory: Path, config: dict, catalog: dict, state: dict | Non
 @pytest.fixture
 def events_only(emulator):
     emulator.latency = 0.02  # a run long enough to die in
-    config = twilio_config(emulator, page_size=25)
-    return config, catalog_selecting(config, [MONITOR_EVENTS])
+    return events_only_settings(emulator, page_size=25)
 
 
 def test_the_tap_stops_with_one_line_and_a_non_zero_exit(emulator, events_only, tmp_path):

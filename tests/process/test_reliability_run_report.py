@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from emulator.server import DEFAULT_ACCOUNT_SID
-from tests.common import MONITOR_ALERTS, iso, twilio_config
-from tests.monitor_helpers import midnight, monitor_api
+from tests.common import MONITOR_ALERTS, iso
+from tests.monitor_helpers import events_only_settings, midnight, monitor_api
 from tests.tap_runner import catalog_selecting, run_tap_process
 
 STREAM = "twilio_monitor_events"
@@ -19,8 +19,7 @@ PARTITION = f"account {DEFAULT_ACCOUNT_SID}"
 
 @pytest.fixture
 def events_only(emulator):
-    config = twilio_config(emulator, page_size=50, max_request_retries=8, request_timeout_seconds=2)
-    return config, catalog_selecting(config, [STREAM])
+    return events_only_settings(emulator, page_size=50, max_request_retries=8, request_timeout_seconds=2)
 
 
 def test_the_report_counts_what_the_run_did_with_faults_injected(emulator, events_only):

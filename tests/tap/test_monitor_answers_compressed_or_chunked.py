@@ -7,24 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.common import MONITOR_EVENTS, assert_each_once, twilio_config
-from tests.monitor_helpers import events_of
-from tests.tap_runner import catalog_selecting, run_tap
+from tests.common import MONITOR_EVENTS
+from tests.monitor_helpers import assert_every_event_once, events_only_settings
+from tests.tap_runner import run_tap
 
 FRAMINGS = ["content-length", "gzip", "chunked"]
 
 
 @pytest.fixture
 def events_only(emulator):
-    config = twilio_config(emulator, page_size=50, max_request_retries=3)
-    return config, catalog_selecting(config, [MONITOR_EVENTS])
-
-
-def assert_every_event_once(emulator, run):
-    assert run.returncode == 0, run.stderr
-    sids = [record["sid"] for record in run.records[MONITOR_EVENTS]]
-    assert_each_once(sids, "record")
-    assert set(sids) == {event["sid"] for event in events_of(emulator)}
+    return events_only_settings(emulator, page_size=50, max_request_retries=3)
 
 
 @pytest.mark.parametrize("framing", FRAMINGS)

@@ -6,24 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.common import MONITOR_EVENTS, assert_each_once, twilio_config
-from tests.monitor_helpers import events_of
-from tests.tap_runner import catalog_selecting, run_tap
+from tests.monitor_helpers import assert_every_event_once, events_only_settings
+from tests.tap_runner import run_tap
 
 TIMEOUT_SECONDS = 2
 
 
 @pytest.fixture
 def events_only(emulator):
-    config = twilio_config(emulator, page_size=50, max_request_retries=3, request_timeout_seconds=TIMEOUT_SECONDS)
-    return config, catalog_selecting(config, [MONITOR_EVENTS])
-
-
-def _assert_complete(emulator, run):
-    assert run.returncode == 0, run.stderr
-    sids = [record["sid"] for record in run.records[MONITOR_EVENTS]]
-    assert_each_once(sids, "record")
-    assert set(sids) == {event["sid"] for event in events_of(emulator)}
+    return events_only_settings(emulator, page_size=50, max_request_retries=3, request_timeout_seconds=TIMEOUT_SECONDS)
 
 
 def test_a_body_trickled_a_byte_at_a_time_is_bounded_and_retried(emulator, events_only):
@@ -33,7 +24,7 @@ def test_a_body_trickled_a_byte_at_a_time_is_bounded_and_retried(emulator, event
 
     run = run_tap(config, catalog=catalog)
 
-    _assert_complete(emulator, run)
+    assert_every_event_once(emulator, run)
     assert "ReadTimeout on GET" in run.stderr
     assert run.run_report["totals"]["retries"]["timeout"] == 1
 
@@ -44,6 +35,6 @@ def test_a_body_that_stops_without_closing_is_bounded_and_retried(emulator, even
 
     run = run_tap(config, catalog=catalog)
 
-    _assert_complete(emulator, run)
+    assert_every_event_once(emulator, run)
     assert run.run_report["totals"]["retries"]["timeout"] == 1
     assert "Traceback" not in run.stderr

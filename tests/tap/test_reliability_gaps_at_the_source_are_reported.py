@@ -133,40 +133,33 @@ def test_serverless_logs_name_every_environment_of_every_service(emulator):
     assert f"{len(contexts)} time range(s) are older than the source keeps" in run.stderr
 
 
-def test_monitor_alerts_name_the_account(emulator):
+def assert_one_gap_naming_the_account(emulator, stream: str, replication_key: str) -> TapRun:
+    """A run from the account's bookmark forty days ago: one gap WARNING, naming the account, from
+    the bookmark to where the API keeps data."""
     bookmark = forty_days_ago()
-    state = state_of_partitions(
-        MONITOR_ALERTS, "date_created", [({"account_sid": DEFAULT_ACCOUNT_SID}, seconds(bookmark))]
-    )
+    state = state_of_partitions(stream, replication_key, [({"account_sid": DEFAULT_ACCOUNT_SID}, seconds(bookmark))])
 
     run, before, after = run_timed(
-        twilio_config(emulator), state=state, catalog=catalog_selecting(twilio_config(emulator), [MONITOR_ALERTS])
+        twilio_config(emulator), state=state, catalog=catalog_selecting(twilio_config(emulator), [stream])
     )
 
     assert run.returncode == 0, run.stderr
-    ((stream, named, ranges),) = gap_warnings(run)
-    assert (stream, named) == (MONITOR_ALERTS, f"account {DEFAULT_ACCOUNT_SID}")
+    ((named_stream, named, ranges),) = gap_warnings(run)
+    assert (named_stream, named) == (stream, f"account {DEFAULT_ACCOUNT_SID}")
     assert_ends_where_the_api_keeps_data(ranges, bookmark, before, after)
     assert "1 time range(s) are older than the source keeps" in run.stderr
+    return run
+
+
+def test_monitor_alerts_name_the_account(emulator):
+    assert_one_gap_naming_the_account(emulator, MONITOR_ALERTS, "date_created")
 
 
 def test_monitor_events_days_refused_as_too_old_are_the_gap(emulator):
     # Monitor Events may be kept 13 months: the old days are asked for, and this API refuses them.
     emulator.monitor.retention_answer = "refuse"
-    bookmark = forty_days_ago()
-    state = state_of_partitions(
-        MONITOR_EVENTS, "event_date", [({"account_sid": DEFAULT_ACCOUNT_SID}, seconds(bookmark))]
-    )
+    run = assert_one_gap_naming_the_account(emulator, MONITOR_EVENTS, "event_date")
 
-    run, before, after = run_timed(
-        twilio_config(emulator), state=state, catalog=catalog_selecting(twilio_config(emulator), [MONITOR_EVENTS])
-    )
-
-    assert run.returncode == 0, run.stderr
-    ((stream, named, ranges),) = gap_warnings(run)
-    assert (stream, named) == (MONITOR_EVENTS, f"account {DEFAULT_ACCOUNT_SID}")
-    assert_ends_where_the_api_keeps_data(ranges, bookmark, before, after)
-    assert "1 time range(s) are older than the source keeps" in run.stderr
     assert {r["sid"] for r in run.records[MONITOR_EVENTS]} == {event["sid"] for event in events_of(emulator)}
 
 

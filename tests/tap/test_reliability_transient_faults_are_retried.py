@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.common import MONITOR_EVENTS, assert_each_once, twilio_config
-from tests.monitor_helpers import events_of
-from tests.tap_runner import catalog_selecting, run_tap
+from tests.monitor_helpers import assert_every_event_once, events_only_settings
+from tests.tap_runner import run_tap
 
 
 @pytest.fixture
 def events_only(emulator):
-    config = twilio_config(emulator, page_size=50, max_request_retries=3, request_timeout_seconds=2)
-    return config, catalog_selecting(config, [MONITOR_EVENTS])
-
-
-def _assert_complete(emulator, run):
-    assert run.returncode == 0, run.stderr
-    sids = [record["sid"] for record in run.records[MONITOR_EVENTS]]
-    assert_each_once(sids, "record")
-    assert set(sids) == {event["sid"] for event in events_of(emulator)}
+    return events_only_settings(emulator, page_size=50, max_request_retries=3, request_timeout_seconds=2)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -29,7 +20,7 @@ def test_server_errors_are_retried(emulator, events_only, status):
 
     run = run_tap(config, catalog=catalog)
 
-    _assert_complete(emulator, run)
+    assert_every_event_once(emulator, run)
     assert [seen.status for seen in emulator.seen].count(status) == 2
     assert f"HTTP {status}" in run.stderr  # each retry is logged with its cause
 
@@ -41,7 +32,7 @@ def test_broken_answers_are_retried_never_half_parsed(emulator, events_only, kin
 
     run = run_tap(config, catalog=catalog)
 
-    _assert_complete(emulator, run)
+    assert_every_event_once(emulator, run)
 
 
 def test_a_slow_answer_times_out_and_is_retried(emulator, events_only):
@@ -50,7 +41,7 @@ def test_a_slow_answer_times_out_and_is_retried(emulator, events_only):
 
     run = run_tap(config, catalog=catalog)
 
-    _assert_complete(emulator, run)
+    assert_every_event_once(emulator, run)
     assert "ReadTimeout" in run.stderr
 
 
@@ -64,7 +55,7 @@ def test_429_waits_as_long_as_retry_after_asks(emulator, events_only, retry_afte
 
     run = run_tap(config, catalog=catalog)
 
-    _assert_complete(emulator, run)
+    assert_every_event_once(emulator, run)
     refused = next(seen for seen in emulator.seen if seen.status == 429)
     retried = next(seen for seen in emulator.seen if seen.url == refused.url and seen.at > refused.at)
     waited = retried.at - refused.at
